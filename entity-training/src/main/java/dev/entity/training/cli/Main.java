@@ -1,11 +1,89 @@
 package dev.entity.training.cli;
 
-/** The {@code entity-train} command line; placeholder until the CLI lands. */
-public final class Main {
+import dev.entity.core.EntityException;
+import dev.entity.engine.EngineException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-  private Main() {}
+/**
+ * The {@code entity-train} command line. Each subcommand is a thin class over the library; this
+ * class only wires them together and turns user errors ({@link EntityException}, {@link
+ * EngineException}) into one clear message and exit code 1 — a stack trace only with {@code
+ * --debug}. Usage errors (unknown flag, missing argument) exit with 2, as picocli does.
+ */
+@Command(
+    name = "entity-train",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    sortOptions = false,
+    description = {
+      "Fine-tune large language models on the JVM: full, LoRA and QLoRA, then export to Hugging"
+          + " Face, PEFT, GGUF and Ollama.",
+      ""
+    },
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  /** Exit code for errors the user can fix (bad dataset, config, model folder). */
+  public static final int USER_ERROR = 1;
+
+  @Option(
+      names = "--debug",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces for errors.")
+  boolean debug;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
 
   public static void main(String[] args) {
-    System.out.println("entity-train: the CLI is being built");
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the CLI with the given streams and returns the exit code (used by tests). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cli = commandLine();
+    cli.setOut(out);
+    cli.setErr(err);
+    return cli.execute(args);
+  }
+
+  /** The full command tree; every command is registered here. */
+  public static CommandLine commandLine() {
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    for (Object command : Commands.all()) {
+      cli.addSubcommand(command);
+    }
+    cli.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          boolean userError = ex instanceof EntityException || ex instanceof EngineException;
+          PrintWriter err = commandLine.getErr();
+          if (main.debug || !userError) {
+            ex.printStackTrace(err);
+          }
+          if (userError) {
+            err.println("error: " + ex.getMessage());
+            return USER_ERROR;
+          }
+          err.println("internal error: " + ex + " (rerun with --debug for details)");
+          return 70;
+        });
+    return cli;
+  }
+
+  /** Prints the version of the built jar. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"entity-train " + (v == null ? "development build" : v)};
+    }
   }
 }

@@ -1,0 +1,13 @@
+package dev.entity.training.cli;
+
+import java.util.List;
+
+/** The list of subcommands of {@code entity-train}, in the order {@code --help} shows them. */
+final class Commands {
+
+  private Commands() {}
+
+  static List<Object> all() {
+    return List.of();
+  }
+}
