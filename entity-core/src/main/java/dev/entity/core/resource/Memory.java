@@ -337,7 +337,7 @@ public final class Memory implements Resource {
     try {
       connection.setAutoCommit(false);
       try {
-        return select(sql, parameters);
+        return rows(sql, parameters);
       } finally {
         connection.rollback();
         connection.setAutoCommit(true);
@@ -356,6 +356,14 @@ public final class Memory implements Resource {
   }
 
   private List<Map<String, Object>> select(String sql, Object... parameters) {
+    try {
+      return rows(sql, parameters);
+    } catch (SQLException e) {
+      throw new EntityException("memory database " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  private List<Map<String, Object>> rows(String sql, Object... parameters) throws SQLException {
     try (PreparedStatement statement = prepare(sql, parameters);
         ResultSet rows = statement.executeQuery()) {
       ResultSetMetaData meta = rows.getMetaData();
@@ -368,8 +376,6 @@ public final class Memory implements Resource {
         result.add(row);
       }
       return result;
-    } catch (SQLException e) {
-      throw new EntityException("memory database " + location + ": " + e.getMessage(), e);
     }
   }
 
