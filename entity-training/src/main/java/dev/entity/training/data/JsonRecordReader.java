@@ -8,7 +8,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -47,7 +46,6 @@ final class JsonRecordReader {
                         StreamReadConstraints.builder().maxStringLength(maxString).build())
                     .build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
   }
 
@@ -124,15 +122,22 @@ final class JsonRecordReader {
   }
 
   private boolean handleLine(
-      byte[] bytes, int length, String name, long lineNumber, RecordSink sink) {
+      byte[] bytes, int length, String name, long lineNumber, RecordSink sink) throws IOException {
     int start = lineNumber == 1 && hasUtf8Bom(bytes, length) ? 3 : 0;
     int end = length > start && bytes[length - 1] == '\r' ? length - 1 : length;
     String text = decodeUtf8(bytes, start, end - start, name, lineNumber);
     if (text.isBlank()) {
       return true;
     }
-    try {
-      JsonNode node = mapper.readTree(text);
+    try (JsonParser parser = mapper.createParser(text)) {
+      JsonNode node = mapper.readTree(parser);
+      if (parser.nextToken() != null) {
+        return sink.unparsable(
+            new RecordProblem(
+                name + ":" + lineNumber + ":" + parser.currentTokenLocation().getColumnNr(),
+                "",
+                "more than one JSON value on this line; put each record on its own line"));
+      }
       return sink.record(new SourceRecord(name, lineNumber, false, node));
     } catch (JsonProcessingException e) {
       long column = e.getLocation() == null ? 0 : e.getLocation().getColumnNr();
