@@ -145,9 +145,7 @@ final class JsonRecordReader {
           new RecordProblem(
               name + ":" + lineNumber + (column > 0 ? ":" + column : ""),
               "",
-              "invalid JSON: "
-                  + e.getOriginalMessage()
-                  + "; each line must be one complete JSON object"));
+              "invalid JSON: " + plainMessage(e) + "; each line must be one complete JSON object"));
     }
   }
 
@@ -192,7 +190,7 @@ final class JsonRecordReader {
           name
               + (at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr())
               + ": invalid JSON: "
-              + e.getOriginalMessage()
+              + plainMessage(e)
               + "; fix the file (it may be truncated) or validate it with a JSON linter");
     }
   }
@@ -234,6 +232,15 @@ final class JsonRecordReader {
               name, line, bytes[bad] & 0xFF, bad - lineStart + 1));
     }
     return out.flip().toString();
+  }
+
+  /** Jackson's message without its internal source and setting names. */
+  static String plainMessage(JsonProcessingException e) {
+    return e.getOriginalMessage()
+        .replaceAll(
+            "\\(start marker at \\[Source: [^;]*; line: (\\d+), column: (\\d+)\\]\\)",
+            "(opened at line $1, column $2)")
+        .replaceAll(", from `[^`]*`", "");
   }
 
   private static void refuseWideEncodings(byte[] head, int length, String name) {
