@@ -145,7 +145,12 @@ final class JsonRecordReader {
           new RecordProblem(
               name + ":" + lineNumber + (column > 0 ? ":" + column : ""),
               "",
-              "invalid JSON: " + plainMessage(e) + "; each line must be one complete JSON object"));
+              "invalid JSON: "
+                  + plainMessage(e)
+                  + (plainMessage(e).contains("end-of-input")
+                      ? "; each record must fit on one line (for pretty-printed JSON, wrap the"
+                          + " records in a JSON array [ ... ] instead)"
+                      : "; each line must be one complete JSON object")));
     }
   }
 

@@ -244,6 +244,15 @@ class HostileInputTest {
   }
 
   @Test
+  void prettyPrintedJsonInAJsonlFileGetsAHint() {
+    Path f = text(dir, "pretty.json", "{\n  \"text\": \"a\"\n}\n");
+    failure(f)
+        .hasMessageStartingWith("3 bad records in the dataset:")
+        .hasMessageContaining(f + ":1:2: invalid JSON: Unexpected end-of-input")
+        .hasMessageContaining("wrap the records in a JSON array");
+  }
+
+  @Test
   void nonObjectLinesAreBadRecords() {
     Path f =
         lines(
