@@ -49,6 +49,31 @@ class MemoryEstimatorTest {
   }
 
   @Test
+  void loraTrainableCountsMatchPeftOnSmallModels() {
+    // Trainable parameters PEFT 0.21 reports for get_peft_model on these transformers models.
+    ModelConfig llama =
+        ModelConfig.parse(
+            """
+            {"model_type": "llama", "vocab_size": 300, "hidden_size": 96, "num_hidden_layers": 3,
+             "num_attention_heads": 6, "num_key_value_heads": 2, "intermediate_size": 160,
+             "tie_word_embeddings": true}
+            """,
+            "llama");
+    assertThat(estimate(llama, LORA).trainableParameters()).isEqualTo(67_584);
+    ModelConfig gpt2 =
+        ModelConfig.parse(
+            """
+            {"model_type": "gpt2", "vocab_size": 300, "n_embd": 64, "n_layer": 3, "n_head": 4,
+             "n_positions": 128}
+            """,
+            "gpt2");
+    TrainingConfig r8 = LORA.with("lora_r", 8).with("lora_alpha", 16);
+    assertThat(estimate(gpt2, r8.with("target_modules", List.of("c_proj"))).trainableParameters())
+        .isEqualTo(10_752);
+    assertThat(estimate(gpt2, r8).trainableParameters()).isEqualTo(24_576);
+  }
+
+  @Test
   void fullFineTuningTrainsEveryParameter() {
     Estimate e = estimate(SMOLLM2, LORA.with("training_method", "full"));
     assertThat(e.trainableParameters()).isEqualTo(SMOLLM2.parameterCount());
