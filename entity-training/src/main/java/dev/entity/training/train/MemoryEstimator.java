@@ -6,6 +6,7 @@
 // estimate is checked against measured peaks, so nothing here is a rule of thumb.
 package dev.entity.training.train;
 
+import dev.entity.core.EntityException;
 import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.ModelConfig;
@@ -172,6 +173,40 @@ public final class MemoryEstimator {
   private final ModelConfig model;
   private final TrainingConfig config;
   private final Target target;
+
+  /**
+   * Where a run with {@code device} (auto | cpu | cuda) puts its tensors on this host: auto picks
+   * CUDA when nvidia-smi reports a GPU.
+   *
+   * @throws EntityException when cuda is asked for and no GPU is detected
+   */
+  public static Target resolveTarget(String device, DeviceInfo host) {
+    return switch (device) {
+      case "cpu" -> Target.CPU;
+      case "cuda" -> {
+        if (!host.hasGpu()) {
+          throw new EntityException(
+              "device: cuda was asked for but no NVIDIA GPU was detected (nvidia-smi not found or"
+                  + " reported none); use device: cpu or auto");
+        }
+        yield Target.CUDA;
+      }
+      case "auto" -> host.hasGpu() ? Target.CUDA : Target.CPU;
+      default ->
+          throw new EntityException("device: must be one of auto, cpu, cuda, got '" + device + "'");
+    };
+  }
+
+  /** Memory a run may use: available RAM on the CPU, the first GPU's free memory on CUDA. */
+  public static long availableBytes(DeviceInfo host, Target target) {
+    return switch (target) {
+      case CPU -> host.availableRamBytes();
+      case CUDA ->
+          host.firstGpu()
+              .map(DeviceInfo.Gpu::freeBytes)
+              .orElseThrow(() -> new EntityException("no GPU detected to train on"));
+    };
+  }
 
   /**
    * @param model the model's shape
@@ -360,6 +395,9 @@ public final class MemoryEstimator {
    * shorter max_seq_length).
    */
   public Fit fit(long deviceBytes) {
+    if (deviceBytes <= 0) {
+      throw new IllegalArgumentException("device memory must be positive, got " + deviceBytes);
+    }
     long effective = config.effectiveBatchSize();
     TrainingConfig current = config;
     Estimate estimate = estimate();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.entity.core.EntityException;
+import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.training.train.MemoryEstimator.Estimate;
 import dev.entity.training.train.MemoryEstimator.Fit;
@@ -279,6 +281,38 @@ class MemoryEstimatorTest {
     assertThat(loraFit.fits()).isFalse();
     assertThat(loraFit.warnings())
         .anyMatch(w -> w.startsWith("use training_method: qlora") && w.endsWith("(fits)"));
+  }
+
+  @Test
+  void resolvesTheTargetAndItsMemoryFromTheHost() {
+    DeviceInfo cpuOnly = new DeviceInfo(4, 16L << 30, 10L << 30, 4L << 30, List.of());
+    DeviceInfo withGpu =
+        new DeviceInfo(
+            4,
+            16L << 30,
+            10L << 30,
+            4L << 30,
+            List.of(new DeviceInfo.Gpu(0, "RTX 3090", 24L << 30, 1L << 30)));
+    assertThat(MemoryEstimator.resolveTarget("auto", cpuOnly)).isEqualTo(Target.CPU);
+    assertThat(MemoryEstimator.resolveTarget("auto", withGpu)).isEqualTo(Target.CUDA);
+    assertThat(MemoryEstimator.resolveTarget("cpu", withGpu)).isEqualTo(Target.CPU);
+    assertThat(MemoryEstimator.resolveTarget("cuda", withGpu)).isEqualTo(Target.CUDA);
+    assertThatThrownBy(() -> MemoryEstimator.resolveTarget("cuda", cpuOnly))
+        .isInstanceOf(EntityException.class)
+        .hasMessageContaining("device: cuda")
+        .hasMessageContaining("no NVIDIA GPU");
+    assertThatThrownBy(() -> MemoryEstimator.resolveTarget("tpu", cpuOnly))
+        .isInstanceOf(EntityException.class);
+    assertThat(MemoryEstimator.availableBytes(withGpu, Target.CUDA)).isEqualTo(23L << 30);
+    assertThat(MemoryEstimator.availableBytes(withGpu, Target.CPU)).isEqualTo(10L << 30);
+    assertThatThrownBy(() -> MemoryEstimator.availableBytes(cpuOnly, Target.CUDA))
+        .isInstanceOf(EntityException.class);
+  }
+
+  @Test
+  void fitNeedsAPositiveDeviceSize() {
+    assertThatThrownBy(() -> new MemoryEstimator(SMOLLM2, LORA, Target.CPU).fit(0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
