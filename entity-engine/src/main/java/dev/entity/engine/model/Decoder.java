@@ -248,6 +248,40 @@ public final class Decoder implements AutoCloseable {
     return paths;
   }
 
+  /**
+   * Fills the base weights with random values, as Hugging Face initializes a fresh model: matrices
+   * and embeddings normal(0, std), norm weights 1, biases 0; each tensor's values depend only on
+   * the seed and its name. For benchmarks and tests on real shapes without a download.
+   */
+  public void initializeRandom(long seed, float std) {
+    try (Arena arena = Arena.ofConfined()) {
+      for (Slot s : store.slots()) {
+        if (HfCheckpoint.isAdapter(s.name())) {
+          continue;
+        }
+        long count = s.count();
+        Tensor host =
+            new Tensor(
+                DType.F32, s.shape(), arena.allocate(ValueLayout.JAVA_FLOAT, count), Device.CPU);
+        boolean vector = s.shape().length == 1;
+        boolean bias = s.name().endsWith(".bias");
+        java.util.SplittableRandom rng =
+            new java.util.SplittableRandom(ParameterStore.slotSeed(seed, s.name()));
+        for (long i = 0; i < count; i++) {
+          float v = vector ? (bias ? 0f : 1f) : (float) (gaussian(rng) * std);
+          host.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+        }
+        store.copyFromHost(s.name(), host);
+      }
+    }
+  }
+
+  private static double gaussian(java.util.SplittableRandom rng) {
+    double u1 = 1.0 - rng.nextDouble(); // (0, 1]
+    double u2 = rng.nextDouble();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
   public Backend backend() {
     return backend;
   }
