@@ -55,7 +55,7 @@ public final class Workflow {
     this.steps = steps;
     this.memoryFile = builder.memoryFile;
     this.runFolder = builder.runFolder;
-    this.resources = Map.copyOf(builder.resources);
+    this.resources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(builder.resources));
   }
 
   /** A builder for a workflow named {@code name} whose plugins come from {@code registry}. */

@@ -157,6 +157,23 @@ class ModelConfigTest {
         .isEqualTo(expected);
   }
 
+  // sum(p.numel() for p in model.parameters()) of transformers 5.18 models built from these
+  // configs (random weights): covers untied heads, llama biases, head_dim, n_inner, qwen2 biases.
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{'model_type':'llama','vocab_size':256,'hidden_size':64,'num_hidden_layers':2,'num_attention_heads':4,'num_key_value_heads':2,'intermediate_size':128,'tie_word_embeddings':false} | 106816",
+        "{'model_type':'llama','vocab_size':256,'hidden_size':64,'num_hidden_layers':2,'num_attention_heads':4,'num_key_value_heads':2,'intermediate_size':128,'attention_bias':true,'mlp_bias':true,'tie_word_embeddings':true} | 91456",
+        "{'model_type':'llama','vocab_size':256,'hidden_size':64,'num_hidden_layers':2,'num_attention_heads':4,'num_key_value_heads':2,'head_dim':32,'intermediate_size':128,'tie_word_embeddings':true} | 115008",
+        "{'model_type':'gpt2','vocab_size':300,'n_embd':64,'n_layer':3,'n_head':4,'n_inner':100,'n_positions':128} | 117100",
+        "{'model_type':'qwen2','vocab_size':300,'hidden_size':64,'num_hidden_layers':3,'num_attention_heads':4,'num_key_value_heads':2,'intermediate_size':100,'tie_word_embeddings':false} | 133696",
+      })
+  void parameterCountsMatchTransformers(String json, long expected) {
+    ModelConfig c = ModelConfig.parse(json.replace('\'', '"'), "config.json");
+    assertThat(c.parameterCount()).isEqualTo(expected);
+  }
+
   @Test
   void untiedModelsCountTheirLmHead() {
     ModelConfig c = ModelConfig.shape("llama-3-8b");

@@ -1,0 +1,67 @@
+// Bias correction is folded into two per-step scalars (lr / bc1 and 1 / sqrt(bc2)), as PyTorch
+// does,
+// so the per-element update is one fused pass over param, grad, m and v.
+package dev.entity.engine.backend.cpu;
+
+import static dev.entity.engine.backend.cpu.CpuElements.getF32;
+import static dev.entity.engine.backend.cpu.CpuElements.setF32;
+
+import dev.entity.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/** The AdamW update (decoupled weight decay, bias correction) on the host. */
+final class CpuAdamW {
+
+  private CpuAdamW() {}
+
+  /** Per-step constants of one update. */
+  record Step(
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      float stepSize,
+      float invSqrtBc2) {
+
+    static Step of(
+        float lr,
+        float beta1,
+        float beta2,
+        float eps,
+        float weightDecay,
+        float gradScale,
+        long step) {
+      if (step < 1) {
+        throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
+      }
+      double bc1 = 1.0 - Math.pow(beta1, step);
+      double bc2 = 1.0 - Math.pow(beta2, step);
+      return new Step(
+          lr,
+          beta1,
+          beta2,
+          eps,
+          weightDecay,
+          gradScale,
+          (float) (lr / bc1),
+          (float) (1.0 / Math.sqrt(bc2)));
+    }
+  }
+
+  /** p -= lr wd p; m, v updated; p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps). */
+  static void scalar(Tensor param, Tensor grad, Tensor m, Tensor v, Step s, long from, long to) {
+    MemorySegment ps = param.data(), gs = grad.data(), ms = m.data(), vs = v.data();
+    float decay = 1f - s.lr() * s.weightDecay();
+    for (long i = from; i < to; i++) {
+      float g = getF32(gs, i) * s.gradScale();
+      float mi = s.beta1() * getF32(ms, i) + (1f - s.beta1()) * g;
+      float vi = s.beta2() * getF32(vs, i) + (1f - s.beta2()) * g * g;
+      setF32(ms, i, mi);
+      setF32(vs, i, vi);
+      float denom = (float) Math.sqrt(vi) * s.invSqrtBc2() + s.eps();
+      setF32(ps, i, getF32(ps, i) * decay - s.stepSize() * mi / denom);
+    }
+  }
+}

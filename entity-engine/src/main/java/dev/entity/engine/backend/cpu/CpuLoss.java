@@ -1,0 +1,89 @@
+// Dimensions: N rows, V vocabulary. The logits buffer is overwritten with its own gradient, so the
+// loss never needs a second (N, V) buffer; ignored rows are zeroed, not skipped.
+package dev.entity.engine.backend.cpu;
+
+import static dev.entity.engine.backend.cpu.CpuElements.getF32;
+import static dev.entity.engine.backend.cpu.CpuElements.getI32;
+import static dev.entity.engine.backend.cpu.CpuElements.setF32;
+
+import dev.entity.engine.EngineException;
+import dev.entity.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Fused softmax cross-entropy forward and backward over the vocabulary on the host, one row at a
+ * time: loss = logsumexp(logits) - logits[target]; gradient = (softmax - onehot) * gradScale.
+ */
+final class CpuLoss {
+
+  private CpuLoss() {}
+
+  static long vocab(Tensor losses, Tensor logits, Tensor targets) {
+    CpuElements.requireF32(losses, logits);
+    CpuElements.requireI32(targets);
+    long n = targets.elementCount();
+    CpuElements.requireCount(losses, n, "losses (N)");
+    if (n == 0) {
+      return 0;
+    }
+    long v = logits.dim(-1);
+    CpuElements.requireCount(logits, n * v, "logits (N, V)");
+    return v;
+  }
+
+  static int checkedTarget(Tensor targets, long n, long vocab, int ignoreIndex) {
+    int t = getI32(targets.data(), n);
+    if (t != ignoreIndex && (t < 0 || t >= vocab)) {
+      throw new EngineException(
+          "label "
+              + t
+              + " at row "
+              + n
+              + " is outside the vocabulary [0, "
+              + vocab
+              + ") and is not the ignore index "
+              + ignoreIndex
+              + ": the labels were made with another tokenizer");
+    }
+    return t;
+  }
+
+  /** Rows [rowFrom, rowTo) of logits (N, V), in place; losses (N). */
+  static void forwardBackwardScalar(
+      Tensor losses,
+      Tensor logits,
+      Tensor targets,
+      int ignoreIndex,
+      float gradScale,
+      long v,
+      long rowFrom,
+      long rowTo) {
+    MemorySegment ls = logits.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      int target = checkedTarget(targets, r, v, ignoreIndex);
+      long base = r * v;
+      if (target == ignoreIndex) {
+        for (long i = 0; i < v; i++) {
+          setF32(ls, base + i, 0f);
+        }
+        setF32(losses.data(), r, 0f);
+        continue;
+      }
+      float max = Float.NEGATIVE_INFINITY;
+      for (long i = 0; i < v; i++) {
+        max = Math.max(max, getF32(ls, base + i));
+      }
+      double sum = 0;
+      for (long i = 0; i < v; i++) {
+        sum += Math.exp(getF32(ls, base + i) - max);
+      }
+      float targetLogit = getF32(ls, base + target);
+      setF32(losses.data(), r, (float) (Math.log(sum) + max - targetLogit));
+      float inv = (float) (1.0 / sum);
+      for (long i = 0; i < v; i++) {
+        float p = (float) Math.exp(getF32(ls, base + i) - max) * inv;
+        setF32(ls, base + i, (p - (i == target ? 1f : 0f)) * gradScale);
+      }
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// Dimensions: N rows, C channels. Statistics (mean, rstd) are computed per row in double and saved
+// as F32; backward reads them back instead of recomputing.
+package dev.entity.engine.backend.cpu;
+
+import static dev.entity.engine.backend.cpu.CpuElements.getF32;
+import static dev.entity.engine.backend.cpu.CpuElements.read;
+import static dev.entity.engine.backend.cpu.CpuElements.setF32;
+
+import dev.entity.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * RMSNorm and LayerNorm forward and backward on the host. The weight (and LayerNorm bias) may be a
+ * frozen BF16/F16 tensor; their gradients, when asked for, are F32 and accumulate.
+ */
+final class CpuNorms {
+
+  private CpuNorms() {}
+
+  /** N and C of one call: x (N, C), weight (C), per-row statistics (N). */
+  static long[] dims(Tensor x, Tensor weight, Tensor... rowStats) {
+    CpuElements.requireF32(x);
+    CpuElements.requireFloat(weight);
+    long c = weight.elementCount();
+    if (c == 0 || x.elementCount() % c != 0) {
+      throw new IllegalArgumentException("x " + x + " is not a stack of rows of " + c);
+    }
+    long n = x.elementCount() / c;
+    for (Tensor s : rowStats) {
+      CpuElements.requireF32(s);
+      CpuElements.requireCount(s, n, "per-row statistic (N)");
+    }
+    return new long[] {n, c};
+  }
+
+  /** out (N, C) = x * rstd * weight; rstd (N) = 1 / sqrt(mean(x^2) + eps). */
+  static void rmsForwardScalar(
+      Tensor out, Tensor rstd, Tensor x, Tensor weight, float eps, long rowFrom, long rowTo) {
+    long c = weight.elementCount();
+    MemorySegment os = out.data(), xs = x.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * c;
+      double ss = 0;
+      for (long i = 0; i < c; i++) {
+        float xv = getF32(xs, base + i);
+        ss += (double) xv * xv;
+      }
+      float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+      setF32(rstd.data(), r, rs);
+      for (long i = 0; i < c; i++) {
+        setF32(os, base + i, getF32(xs, base + i) * rs * read(weight, i));
+      }
+    }
+  }
+
+  /**
+   * dx += rstd (g w - x rstd^2 mean(g w x)); dweight += g x rstd. dweight rows are summed in row
+   * order, so the caller must not split rows when dweight is not null.
+   */
+  static void rmsBackwardScalar(
+      Tensor dx,
+      Tensor dweight,
+      Tensor dout,
+      Tensor x,
+      Tensor weight,
+      Tensor rstd,
+      long rowFrom,
+      long rowTo) {
+    long c = weight.elementCount();
+    MemorySegment dxs = dx.data(), gs = dout.data(), xs = x.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * c;
+      float rs = getF32(rstd.data(), r);
+      double dotGwx = 0;
+      for (long i = 0; i < c; i++) {
+        dotGwx += (double) getF32(gs, base + i) * read(weight, i) * getF32(xs, base + i);
+      }
+      float k = (float) (dotGwx / c) * rs * rs;
+      for (long i = 0; i < c; i++) {
+        float g = getF32(gs, base + i);
+        float xv = getF32(xs, base + i);
+        setF32(dxs, base + i, getF32(dxs, base + i) + rs * (g * read(weight, i) - xv * k));
+      }
+    }
+    if (dweight != null) {
+      MemorySegment dws = dweight.data();
+      for (long r = rowFrom; r < rowTo; r++) {
+        long base = r * c;
+        float rs = getF32(rstd.data(), r);
+        for (long i = 0; i < c; i++) {
+          setF32(dws, i, getF32(dws, i) + getF32(gs, base + i) * getF32(xs, base + i) * rs);
+        }
+      }
+    }
+  }
+
+  /** out (N, C) = (x - mean) * rstd * weight + bias. */
+  static void layerForwardScalar(
+      Tensor out,
+      Tensor mean,
+      Tensor rstd,
+      Tensor x,
+      Tensor weight,
+      Tensor bias,
+      float eps,
+      long rowFrom,
+      long rowTo) {
+    long c = weight.elementCount();
+    MemorySegment os = out.data(), xs = x.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * c;
+      double s = 0;
+      for (long i = 0; i < c; i++) {
+        s += getF32(xs, base + i);
+      }
+      double mu = s / c;
+      double var = 0;
+      for (long i = 0; i < c; i++) {
+        double dv = getF32(xs, base + i) - mu;
+        var += dv * dv;
+      }
+      float m = (float) mu;
+      float rs = (float) (1.0 / Math.sqrt(var / c + eps));
+      setF32(mean.data(), r, m);
+      setF32(rstd.data(), r, rs);
+      for (long i = 0; i < c; i++) {
+        float norm = (getF32(xs, base + i) - m) * rs;
+        float b = bias == null ? 0f : read(bias, i);
+        setF32(os, base + i, norm * read(weight, i) + b);
+      }
+    }
+  }
+
+  /** dx += rstd (g w - mean(g w) - norm mean(g w norm)); dweight += g norm; dbias += g. */
+  static void layerBackwardScalar(
+      Tensor dx,
+      Tensor dweight,
+      Tensor dbias,
+      Tensor dout,
+      Tensor x,
+      Tensor weight,
+      Tensor mean,
+      Tensor rstd,
+      long rowFrom,
+      long rowTo) {
+    long c = weight.elementCount();
+    MemorySegment dxs = dx.data(), gs = dout.data(), xs = x.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * c;
+      float m = getF32(mean.data(), r);
+      float rs = getF32(rstd.data(), r);
+      double sumG = 0, sumGn = 0;
+      for (long i = 0; i < c; i++) {
+        double gw = (double) getF32(gs, base + i) * read(weight, i);
+        sumG += gw;
+        sumGn += gw * ((getF32(xs, base + i) - m) * rs);
+      }
+      float meanG = (float) (sumG / c);
+      float meanGn = (float) (sumGn / c);
+      for (long i = 0; i < c; i++) {
+        float norm = (getF32(xs, base + i) - m) * rs;
+        float gw = getF32(gs, base + i) * read(weight, i);
+        setF32(dxs, base + i, getF32(dxs, base + i) + rs * (gw - meanG - norm * meanGn));
+      }
+    }
+    if (dweight != null || dbias != null) {
+      for (long r = rowFrom; r < rowTo; r++) {
+        long base = r * c;
+        float m = getF32(mean.data(), r);
+        float rs = getF32(rstd.data(), r);
+        for (long i = 0; i < c; i++) {
+          float g = getF32(gs, base + i);
+          if (dweight != null) {
+            float norm = (getF32(xs, base + i) - m) * rs;
+            setF32(dweight.data(), i, getF32(dweight.data(), i) + g * norm);
+          }
+          if (dbias != null) {
+            setF32(dbias.data(), i, getF32(dbias.data(), i) + g);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,273 @@
+// Convention: trainable parameters, their gradients and any optimizer moments are carved from ONE
+// layout (the trainable slots in order), so a name finds a slot's view in every role; frozen slots
+// live in separate segments (F32, or a compact dtype such as BF16 for weights used only by matmul).
+package dev.entity.engine.model;
+
+import dev.entity.engine.backend.Backend;
+import dev.entity.engine.tensor.DType;
+import dev.entity.engine.tensor.Device;
+import dev.entity.engine.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The model's parameters as a few flat backend buffers with named views: trainable parameters
+ * (F32), their gradients (F32), frozen parameters kept exact (F32), and frozen matrices kept
+ * compact (BF16 or F16, used only as matmul operands). Names are Hugging Face tensor names (PEFT
+ * names for LoRA adapters). Optimizers get moment buffers with the same views through {@link
+ * #allocateTrainableRole}.
+ */
+public final class ParameterStore implements AutoCloseable {
+
+  /** Where a slot is kept and whether it is trained. */
+  public enum Storage {
+    /** F32, has a gradient and optimizer state. */
+    TRAINABLE,
+    /** F32, frozen. */
+    FROZEN,
+    /** Frozen in the store's compact dtype; only ever a matmul operand. */
+    FROZEN_COMPACT
+  }
+
+  /**
+   * One parameter.
+   *
+   * @param name the Hugging Face (or PEFT) tensor name
+   * @param shape the shape as the engine uses it, e.g. a linear weight (OC, C)
+   * @param storage where it is kept
+   * @param fileTransposed true when files hold the transpose (GPT-2's Conv1D weights (C, OC))
+   */
+  public record Slot(String name, long[] shape, Storage storage, boolean fileTransposed) {
+    public Slot {
+      shape = shape.clone();
+    }
+
+    @Override
+    public long[] shape() {
+      return shape.clone();
+    }
+
+    public long count() {
+      return Tensor.elementCount(shape);
+    }
+
+    /** The shape as stored in Hugging Face files. */
+    public long[] fileShape() {
+      return fileTransposed ? new long[] {shape[1], shape[0]} : shape.clone();
+    }
+
+    @Override
+    public String toString() {
+      return name + Arrays.toString(shape) + " " + storage;
+    }
+  }
+
+  /** A flat buffer and its named views. */
+  public record Segment(Tensor flat, Map<String, Tensor> views) {
+    public Tensor view(String name) {
+      Tensor t = views.get(name);
+      if (t == null) {
+        throw new IllegalArgumentException("no slot named '" + name + "' in this segment");
+      }
+      return t;
+    }
+  }
+
+  private final Backend backend;
+  private final List<Slot> slots;
+  private final Map<String, Slot> byName = new LinkedHashMap<>();
+  private final DType compactDType;
+  private final SlotLayout trainableLayout;
+  private final Segment params;
+  private final Segment grads;
+  private final Segment frozen;
+  private final Segment compact;
+  private final List<Tensor> owned = new ArrayList<>();
+
+  /**
+   * Allocates zero-filled buffers for {@code slots} on {@code backend}; {@code compactDType} is the
+   * dtype of {@link Storage#FROZEN_COMPACT} slots (BF16 or F16; F32 makes them plain frozen).
+   */
+  public ParameterStore(Backend backend, List<Slot> slots, DType compactDType) {
+    if (!compactDType.isFloat()) {
+      throw new IllegalArgumentException("compact dtype must be a float type: " + compactDType);
+    }
+    this.backend = backend;
+    this.slots = List.copyOf(slots);
+    this.compactDType = compactDType;
+    SlotLayout.Builder trainable = SlotLayout.builder();
+    SlotLayout.Builder exact = SlotLayout.builder();
+    SlotLayout.Builder small = SlotLayout.builder();
+    for (Slot s : slots) {
+      if (byName.put(s.name(), s) != null) {
+        throw new IllegalArgumentException("parameter '" + s.name() + "' declared twice");
+      }
+      switch (s.storage()) {
+        case TRAINABLE -> trainable.add(s.name(), s.shape);
+        case FROZEN -> exact.add(s.name(), s.shape);
+        case FROZEN_COMPACT -> small.add(s.name(), s.shape);
+      }
+    }
+    this.trainableLayout = trainable.build();
+    this.params = allocate(trainableLayout, DType.F32);
+    this.grads = allocate(trainableLayout, DType.F32);
+    this.frozen = allocate(exact.build(), DType.F32);
+    this.compact = allocate(small.build(), compactDType);
+  }
+
+  private Segment allocate(SlotLayout layout, DType dtype) {
+    if (layout.entries().isEmpty()) {
+      return new Segment(null, Map.of());
+    }
+    Tensor flat = backend.allocate(dtype, layout.totalElements());
+    owned.add(flat);
+    return new Segment(flat, layout.carve(flat));
+  }
+
+  /**
+   * A new zero-filled F32 buffer with one view per trainable slot at the parameters' offsets (for
+   * optimizer moments). Freed with the store.
+   */
+  public Segment allocateTrainableRole() {
+    return allocate(trainableLayout, DType.F32);
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public DType compactDType() {
+    return compactDType;
+  }
+
+  /** Every slot in declaration order. */
+  public List<Slot> slots() {
+    return slots;
+  }
+
+  public List<Slot> trainableSlots() {
+    return slots.stream().filter(s -> s.storage() == Storage.TRAINABLE).toList();
+  }
+
+  public boolean contains(String name) {
+    return byName.containsKey(name);
+  }
+
+  public Slot slot(String name) {
+    Slot s = byName.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException("no parameter named '" + name + "'");
+    }
+    return s;
+  }
+
+  /** The parameter's view, in whichever segment holds it. */
+  public Tensor param(String name) {
+    return switch (slot(name).storage()) {
+      case TRAINABLE -> params.view(name);
+      case FROZEN -> frozen.view(name);
+      case FROZEN_COMPACT -> compact.view(name);
+    };
+  }
+
+  /** The gradient's view, or null when the parameter is frozen. */
+  public Tensor grad(String name) {
+    return slot(name).storage() == Storage.TRAINABLE ? grads.view(name) : null;
+  }
+
+  /** All trainable parameters as one flat F32 buffer (padding between slots stays zero). */
+  public Tensor trainableParams() {
+    return params.flat();
+  }
+
+  /** All gradients as one flat F32 buffer, in slot order. */
+  public Tensor gradients() {
+    return grads.flat();
+  }
+
+  public long trainableCount() {
+    return trainableSlots().stream().mapToLong(Slot::count).sum();
+  }
+
+  public long parameterCount() {
+    return slots.stream().mapToLong(Slot::count).sum();
+  }
+
+  /**
+   * Copies a host tensor (F32, BF16 or F16, the parameter's element count) into parameter {@code
+   * name}, converting to the slot's dtype.
+   */
+  public void copyFromHost(String name, Tensor host) {
+    copyFromHost(param(name), host);
+  }
+
+  /**
+   * Copies a host tensor into {@code dst}, a view of one of this store's buffers (a parameter or an
+   * optimizer moment), converting between F32, BF16 and F16.
+   */
+  public void copyFromHost(Tensor dst, Tensor host) {
+    if (host.elementCount() != dst.elementCount()) {
+      throw new IllegalArgumentException(
+          "host tensor " + host + " does not fit " + Arrays.toString(dst.shape()));
+    }
+    Tensor src = backend.upload(host);
+    try {
+      backend.convert(dst, src.reshape(dst.shape()));
+    } finally {
+      if (src != host) {
+        backend.free(src);
+      }
+    }
+  }
+
+  /**
+   * An F32 host copy of a backend tensor (a parameter, gradient or moment view) in {@code arena}.
+   */
+  public Tensor toHost(Tensor src, Arena arena) {
+    Tensor host =
+        new Tensor(DType.F32, src.shape(), arena.allocate(src.elementCount() * 4, 64), Device.CPU);
+    if (src.dtype() == DType.F32) {
+      backend.download(host, src);
+      return host;
+    }
+    Tensor tmp = backend.allocate(DType.F32, src.shape());
+    try {
+      backend.convert(tmp, src);
+      backend.download(host, tmp);
+    } finally {
+      backend.free(tmp);
+    }
+    return host;
+  }
+
+  /**
+   * A seed for the values of slot {@code name} derived from a run seed: the same name gets the same
+   * numbers whatever else the model holds.
+   */
+  public static long slotSeed(long seed, String name) {
+    long h = 0xcbf29ce484222325L; // FNV-1a over the name's UTF-16 units
+    for (int i = 0; i < name.length(); i++) {
+      h = (h ^ name.charAt(i)) * 0x100000001b3L;
+    }
+    return seed * 0x9E3779B97F4A7C15L ^ h;
+  }
+
+  /** Zeroes every gradient (backward only ever accumulates). */
+  public void zeroGrad() {
+    if (grads.flat() != null) {
+      backend.zero(grads.flat());
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Tensor t : owned) {
+      backend.free(t);
+    }
+    owned.clear();
+  }
+}
