@@ -4,7 +4,9 @@ package dev.entity.core.resource;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.entity.core.EntityException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +80,12 @@ public final class Memory implements Resource {
   public record Evaluation(
       String runId, long step, String name, double value, Verdict verdict, Instant time) {}
 
-  private static final ObjectMapper JSON = JsonMapper.builder().findAndAddModules().build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+          .build();
 
   private static final Pattern READ_ONLY_START =
       Pattern.compile(

@@ -15,6 +15,8 @@ class MemoryTest {
 
   record DatasetInfo(String path, long records, List<String> splits) {}
 
+  record Stamp(Instant at, java.time.Duration took) {}
+
   private static final Instant T0 = Instant.parse("2026-01-02T03:04:05.123Z");
 
   @Test
@@ -22,13 +24,18 @@ class MemoryTest {
     try (Memory memory = Memory.inMemory()) {
       memory.put("dataset", new DatasetInfo("data/a.jsonl", 100L, List.of("train", "validation")));
       memory.put("count", 3);
+      memory.put("stamp", new Stamp(T0, java.time.Duration.ofSeconds(90)));
+      assertThat(memory.get("stamp", Stamp.class))
+          .contains(new Stamp(T0, java.time.Duration.ofSeconds(90)));
+      assertThat(memory.query("SELECT value FROM kv WHERE key = 'stamp'").getFirst().get("value"))
+          .isEqualTo("{\"at\":\"2026-01-02T03:04:05.123Z\",\"took\":\"PT1M30S\"}");
       assertThat(memory.get("dataset", DatasetInfo.class))
           .contains(new DatasetInfo("data/a.jsonl", 100L, List.of("train", "validation")));
       assertThat(memory.get("count", Integer.class)).contains(3);
       assertThat(memory.get("missing", String.class)).isEmpty();
       memory.put("count", 4);
       assertThat(memory.get("count", Integer.class)).contains(4);
-      assertThat(memory.keys()).containsExactly("count", "dataset");
+      assertThat(memory.keys()).containsExactly("count", "dataset", "stamp");
       assertThat(memory.remove("count")).isTrue();
       assertThat(memory.remove("count")).isFalse();
       assertThat(memory.query("SELECT value FROM kv WHERE key = ?", "dataset"))
