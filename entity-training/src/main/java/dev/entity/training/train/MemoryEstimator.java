@@ -212,10 +212,10 @@ public final class MemoryEstimator {
    * @param model the model's shape
    * @param config a training config without violations
    * @param target where the tensors will live
-   * @throws IllegalArgumentException when the config has violations for this architecture
+   * @throws IllegalArgumentException when the config has violations for this model
    */
   public MemoryEstimator(ModelConfig model, TrainingConfig config, Target target) {
-    List<String> violations = config.violations(model.architecture());
+    List<String> violations = config.violations(model);
     if (!violations.isEmpty()) {
       throw new IllegalArgumentException("invalid training config: " + violations);
     }
@@ -522,7 +522,7 @@ public final class MemoryEstimator {
     for (var e : change.entrySet()) {
       changed = changed.with(e.getKey(), e.getValue());
     }
-    if (!changed.violations(model.architecture()).isEmpty()) {
+    if (!changed.violations(model).isEmpty()) {
       return; // e.g. LoRA fields set that a switch of method would make invalid
     }
     long total = new MemoryEstimator(model, changed, target).estimate().total();
