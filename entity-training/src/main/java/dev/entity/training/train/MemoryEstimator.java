@@ -39,7 +39,7 @@ import java.util.Map;
  *       the final norm. With gradient checkpointing only those L+1 inputs are kept and one layer's
  *       saved set exists at a time (recomputed in backward).
  *   <li><b>Logits chunk</b>: the cross-entropy computes {@code K} rows of logits at a time, {@code
- *       K*V*4} bytes with {@code K = min(N, 2^24 / V)}, never the full {@code N*V}.
+ *       K*V*4} bytes with {@code K = min(N, max(1, 2^22 / V))}, never the full {@code N*V}.
  *   <li><b>Workspace</b>: buffers shared by all layers — the branch output, norm gradient and
  *       residual gradient ({@code 3NC}), attention gradients ({@code 2N*QD + 2N*KD}), MLP gradients
  *       ({@code 3NF} or {@code 2NF}), LoRA's {@code N*R} and, with dropout, two {@code N*max(in)}
@@ -66,8 +66,8 @@ public final class MemoryEstimator {
   /** CUDA context plus cuBLASLt workspace on the GPU. */
   public static final long CUDA_RUNTIME_OVERHEAD = 640L << 20;
 
-  /** Elements of one logits chunk (64 MiB of F32); the decoder must use the same budget. */
-  public static final long LOGITS_CHUNK_ELEMENTS = 1L << 24;
+  /** Elements of one logits chunk (16 MiB of F32): the engine Decoder's budget, kept equal. */
+  public static final long LOGITS_CHUNK_ELEMENTS = 1L << 22;
 
   private static final long F32 = 4;
 
