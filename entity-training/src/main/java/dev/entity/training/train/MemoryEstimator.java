@@ -285,7 +285,7 @@ public final class MemoryEstimator {
         new Item("logits chunk (F32)", chunkRows * v * F32, chunkRows + " rows × " + v + " vocab"));
 
     long workspace =
-        F32 * (3 * n * c + 2 * n * model.qDim() + 2 * n * model.kvDim() + mlpWidth() * n * f);
+        F32 * (4 * n * c + 2 * n * model.qDim() + 2 * n * model.kvDim() + mlpWidth() * n * f);
     workspace += n * (4 * 4 + F32); // ids, targets, positions, segments (I32), losses (F32)
     if (r > 0) {
       long maxIn = targeted.stream().mapToLong(LayerLinear::in).max().orElse(0);
