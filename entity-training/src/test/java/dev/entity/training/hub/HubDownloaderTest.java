@@ -162,6 +162,29 @@ class HubDownloaderTest {
   }
 
   @Test
+  void hostileHubAnswersAreRefused() {
+    hub.apiOverride = "{\"sha\": ";
+    assertThatThrownBy(() -> downloader(Map.of()).download("org/tiny"))
+        .isInstanceOf(EntityException.class)
+        .hasMessageContaining("malformed JSON");
+    hub.apiOverride =
+        "{\"sha\":\"../../../etc\",\"siblings\":[{\"rfilename\":\"model.safetensors\"}]}";
+    assertThatThrownBy(() -> downloader(Map.of()).download("org/tiny"))
+        .hasMessageContaining("no valid commit sha");
+    hub.apiOverride =
+        "{\"sha\":\""
+            + TinyHub.COMMIT
+            + "\",\"siblings\":[{\"rfilename\":\"../model.safetensors\"},{\"rfilename\":7}]}";
+    assertThatThrownBy(() -> downloader(Map.of()).download("org/tiny"))
+        .hasMessageContaining("no safetensors weights");
+    hub.apiOverride = null;
+    hub.etagOverride = "\"../../outside\"";
+    assertThatThrownBy(() -> downloader(Map.of()).download("org/tiny"))
+        .hasMessageContaining("no usable ETag");
+    assertThat(home.resolve("hf/hub/outside")).doesNotExist();
+  }
+
+  @Test
   void offlineUsesTheCacheOrSaysWhatIsMissing() {
     assertThatThrownBy(() -> downloader(Map.of("HF_HUB_OFFLINE", "1")).download("org/tiny"))
         .isInstanceOf(EntityException.class)
@@ -195,7 +218,6 @@ class HubDownloaderTest {
     assertThat(HubDownloader.isModelFile("generation_config.json")).isTrue();
     assertThat(HubDownloader.isModelFile("pytorch_model.bin")).isFalse();
     assertThat(HubDownloader.isModelFile("onnx/model.safetensors")).isFalse();
-    assertThat(HubDownloaderTest.class).isNotNull();
     assertThat(HubDownloader.normalizeEtag("W/\"abc\"")).isEqualTo("abc");
   }
 }

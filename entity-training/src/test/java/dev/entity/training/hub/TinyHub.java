@@ -31,6 +31,8 @@ final class TinyHub implements AutoCloseable {
   volatile String requiredToken;
   volatile int truncateNextLfsAt = -1;
   volatile boolean corruptLfs;
+  volatile String apiOverride; // a hostile answer for the model API
+  volatile String etagOverride; // a hostile ETag for non-LFS files
 
   TinyHub() throws IOException {
     server = HttpServer.create(new InetSocketAddress(0), 0);
@@ -80,6 +82,8 @@ final class TinyHub implements AutoCloseable {
         send(ex, 403, "Access to model org/gated is restricted.".getBytes(StandardCharsets.UTF_8));
       } else if (!authorized) {
         send(ex, 401, "Invalid credentials".getBytes(StandardCharsets.UTF_8));
+      } else if (apiOverride != null && path.startsWith("/api/")) {
+        send(ex, 200, apiOverride.getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/api/models/org/tiny/revision/main")
           || path.equals("/api/models/org/tiny/revision/" + COMMIT)) {
         StringBuilder json =
@@ -119,7 +123,7 @@ final class TinyHub implements AutoCloseable {
       ex.sendResponseHeaders(302, -1);
       return;
     }
-    ex.getResponseHeaders().add("ETag", "\"" + etag + "\"");
+    ex.getResponseHeaders().add("ETag", etagOverride != null ? etagOverride : "\"" + etag + "\"");
     if (ex.getRequestMethod().equals("HEAD")) {
       ex.sendResponseHeaders(200, -1);
     } else {
