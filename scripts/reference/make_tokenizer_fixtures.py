@@ -99,6 +99,14 @@ CASES = [
     "nbsp\u00a0here, ideographic\u3000space, em\u2003space",
     "unseen: ʕ•ᴥ•ʔ ∑∫√ ☃ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
     "zero\u200bwidth and soft\u00adhyphen",
+    "crlf\r\nline\rcr\u2028ls\u0085nel\x1cfs",
+    "Arabic-Indic \u0661\u0662\u0663\u0664, roman \u216b\u2166, fraction \u00bd\u00b2",
+    "kelvin '\u212a and long s '\u017f, caps 'S 'T 'RE 'LL 'D 'M 'VE",
+    "tail spaces before newline   \n   next",
+    "x  \n\n  y \t\n z",
+    "!!! ??? ... --- ***",
+    "a\u0300\u0301\u0302 stacked marks, Hangul \u1100\u1161\u11a8 jamo",
+    "\U0001F3F3\uFE0F\u200D\U0001F308 rainbow flag, \U0001F44B\U0001F3FD wave",
     "def f(x):\n    return x * 2\n",
     "{\"key\": [1, 2, 3]}",
     "<html><p>hi</p></html>",
@@ -225,6 +233,19 @@ def main():
                AddedToken("<mask>", special=True, lstrip=True, normalized=False)])
     record("gpt2", d, special_cases(["<|im_start|>", "<|im_end|>"]) +
            ["Fill  <mask> here", "a<mask>b", "<mask>  <mask>"])
+
+    # RoBERTa-like: ByteLevel with add_prefix_space (per pre-token split), trimmed offsets
+    d = byte_level(
+        "gpt2prefix", pre_tokenizers.ByteLevel(add_prefix_space=True),
+        ["<|endoftext|>"],
+        lambda t: processors.ByteLevel(trim_offsets=True, add_prefix_space=True),
+        500,
+        {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|endoftext|>",
+         "eos_token": "<|endoftext|>"},
+        added=[AddedToken("<|im_start|>", special=True, normalized=False),
+               AddedToken("<|im_end|>", special=True, normalized=False, rstrip=True)])
+    record("gpt2prefix", d, special_cases(["<|im_start|>", "<|im_end|>"]) +
+           ["<|im_end|>   after", "a <|im_end|>\n b"])
 
     # Llama 3: Split(regex) + ByteLevel(no regex), ignore_merges, BOS by TemplateProcessing
     llama3_specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",

@@ -270,6 +270,10 @@ public final class Tokenizer {
 
   /** The GGUF token type of an id. */
   public TokenType tokenType(int id) {
+    String unk = specials.unk() != null ? specials.unk() : model.unkToken();
+    if (unk != null && unk.equals(idToToken(id))) {
+      return TokenType.UNKNOWN;
+    }
     AddedToken a = addedById.get(id);
     if (a != null) {
       return a.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
@@ -277,9 +281,6 @@ public final class Tokenizer {
     String t = model.idToToken(id);
     if (t == null) {
       return TokenType.UNUSED;
-    }
-    if (t.equals(model.unkToken())) {
-      return TokenType.UNKNOWN;
     }
     if (model.byteOfToken(id) >= 0) {
       return TokenType.BYTE;
