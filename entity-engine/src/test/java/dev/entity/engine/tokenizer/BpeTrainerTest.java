@@ -96,6 +96,7 @@ class BpeTrainerTest {
         .writeTo(dir, null, "<|im_end|>", "<|endoftext|>", chatml);
     Tokenizer t = Tokenizer.load(dir);
     ChatTemplate template = ChatTemplate.fromTokenizer(t, null);
+    assertThat(template.family()).contains(dev.entity.engine.template.ChatTemplateFamily.CHATML);
     TrainingExample ex =
         template.encodeForTraining(
             List.of(ChatMessage.user("hi"), ChatMessage.assistant("The fox.")),

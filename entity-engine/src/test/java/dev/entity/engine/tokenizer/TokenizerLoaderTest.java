@@ -201,6 +201,11 @@ class TokenizerLoaderTest {
     assertThat(qwen2.tokenType(qwen2.tokenToId("[CUSTOM]").getAsInt()))
         .isEqualTo(TokenType.USER_DEFINED);
     assertThat(qwen2.bosId()).isEmpty();
+    assertThat(qwen2.ggufPreTokenizer()).contains("qwen2");
+    assertThat(llama3.ggufPreTokenizer()).contains("llama-bpe");
+    assertThat(llama2.ggufPreTokenizer()).contains("default");
+    assertThat(Tokenizer.load(TokenizerFixtureTest.fixture("gpt2")).ggufPreTokenizer())
+        .contains("gpt-2");
     assertThat(qwen2.idToToken(-1)).isNull();
     assertThat(qwen2.tokenToId("definitely not a token")).isEmpty();
   }
