@@ -361,16 +361,32 @@ public final class Decoder implements AutoCloseable {
     lb.add("logits", k, v);
     SlotLayout layout = lb.build();
     if (arena == null || arena.elementCount() < layout.totalElements()) {
-      if (arena != null) {
-        backend.free(arena);
-        arena = null;
-      }
+      releaseActivations(); // an allocation failure below leaves no stale plan behind
       arena = backend.allocate(DType.F32, layout.totalElements());
     }
     acts = layout.carve(arena);
     planB = b;
     planT = t;
     buildLayers(k);
+  }
+
+  /**
+   * Frees the activation arena (e.g. after an out-of-memory failure, before retrying with a smaller
+   * micro-batch); the next forward plans and allocates it again.
+   */
+  public void releaseActivations() {
+    if (arena != null) {
+      backend.free(arena);
+      arena = null;
+    }
+    acts = Map.of();
+    planB = -1;
+    planT = -1;
+  }
+
+  /** Elements of the activation arena now allocated (F32), for memory reports. */
+  public long activationElements() {
+    return arena == null ? 0 : arena.elementCount();
   }
 
   private void declareBlock(SlotLayout.Builder lb, String p, long b, long t) {
@@ -728,10 +744,7 @@ public final class Decoder implements AutoCloseable {
   @Override
   public void close() {
     releaseBatch();
-    if (arena != null) {
-      backend.free(arena);
-      arena = null;
-    }
+    releaseActivations();
     if (invFreq != null) {
       backend.free(invFreq);
     }

@@ -4,10 +4,13 @@
 package dev.entity.engine.optim;
 
 import dev.entity.engine.EngineException;
+import dev.entity.engine.format.safetensors.SafetensorsFile;
+import dev.entity.engine.format.safetensors.SafetensorsWriter;
 import dev.entity.engine.model.ParameterStore;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -101,6 +104,39 @@ public final class AdamW {
       out.put("exp_avg_sq." + s.name(), store.toHost(v.view(s.name()), arena));
     }
     return out;
+  }
+
+  /**
+   * Writes the state to a safetensors file: both moments under their state names, the step count in
+   * the metadata as {@code "step"}.
+   */
+  public void save(Path file) {
+    try (Arena arena = Arena.ofConfined()) {
+      SafetensorsWriter.write(file, stateToHost(arena), Map.of("step", Long.toString(step)));
+    }
+  }
+
+  /** Restores the state written by {@link #save}; errors name the file. */
+  public void load(Path file) {
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      String stepText = f.metadata().get("step");
+      long steps;
+      try {
+        steps = Long.parseLong(stepText);
+      } catch (NumberFormatException | NullPointerException e) {
+        throw new EngineException(
+            file + ": metadata \"step\" is missing or not a number: " + stepText);
+      }
+      Map<String, Tensor> state = new LinkedHashMap<>();
+      for (String name : f.names()) {
+        state.put(name, f.tensor(name));
+      }
+      try {
+        restore(state, steps);
+      } catch (EngineException e) {
+        throw new EngineException(file + ": " + e.getMessage());
+      }
+    }
   }
 
   /**
