@@ -568,6 +568,16 @@ public final class Decoder implements AutoCloseable {
   // ---------------------------------------------------------------- batch
 
   private void setBatch(Batch b) {
+    Integer window = config.slidingWindow();
+    if (window != null && b.seqLen() > window) {
+      throw new EngineException(
+          "sequences of "
+              + b.seqLen()
+              + " tokens exceed the model's sliding_window of "
+              + window
+              + "; sliding-window attention is not implemented, so keep max_seq_length <= "
+              + window);
+    }
     plan(b.batchSize(), b.seqLen());
     releaseBatch();
     batchArena = Arena.ofShared();
