@@ -13,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -75,15 +76,23 @@ public final class AdamW {
    */
   public void step(float lr, float gradScale) {
     step++;
-    for (Slot s : store.trainableSlots()) {
-      boolean decays = config.decayVectors() || s.shape().length >= 2;
+    List<Slot> slots = store.trainableSlots();
+    int i = 0;
+    while (i < slots.size()) { // one kernel call per run of slots with the same decay
+      boolean decays = decays(slots.get(i));
+      int j = i;
+      while (j + 1 < slots.size() && decays(slots.get(j + 1)) == decays) {
+        j++;
+      }
+      String first = slots.get(i).name();
+      String last = slots.get(j).name();
       store
           .backend()
           .adamw(
-              store.param(s.name()),
-              store.grad(s.name()),
-              m.view(s.name()),
-              v.view(s.name()),
+              store.trainableSpan(store.trainableParams(), first, last),
+              store.trainableSpan(store.gradients(), first, last),
+              store.trainableSpan(m.flat(), first, last),
+              store.trainableSpan(v.flat(), first, last),
               lr,
               config.beta1(),
               config.beta2(),
@@ -91,7 +100,12 @@ public final class AdamW {
               decays ? config.weightDecay() : 0f,
               gradScale,
               step);
+      i = j + 1;
     }
+  }
+
+  private boolean decays(Slot s) {
+    return config.decayVectors() || s.shape().length >= 2;
   }
 
   /** Both moments of every trainable parameter as F32 host tensors, by state name. */
