@@ -3,13 +3,11 @@ package dev.entity.engine.layer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
+import dev.entity.engine.model.SharedCpuBackend;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,21 +16,11 @@ import org.junit.jupiter.api.Test;
  */
 class LoraLinearTest {
 
-  private static Backend backend;
+  private static final Backend backend = SharedCpuBackend.get();
   private static final int N = 5;
   private static final int C = 6;
   private static final int OC = 9; // three parts of 3, as GPT-2's c_attn
   private static final int R = 2;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
 
   private static Tensor random(SplittableRandom rng, long... shape) {
     Tensor t = backend.allocate(DType.F32, shape);

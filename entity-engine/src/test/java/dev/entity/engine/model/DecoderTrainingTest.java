@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.ParameterStore.Slot;
@@ -17,8 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,17 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DecoderTrainingTest {
 
-  private static Backend backend;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
+  private static final Backend backend = SharedCpuBackend.get();
 
   static LoraConfig lora(double dropout) {
     return new LoraConfig(4, 8, dropout, List.of(LoraConfig.ALL_LINEAR), false, 11);

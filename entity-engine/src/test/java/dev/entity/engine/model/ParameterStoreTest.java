@@ -4,30 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.model.ParameterStore.Storage;
 import dev.entity.engine.tensor.DType;
 import java.lang.foreign.Arena;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Flat segments carved into aligned, disjoint named views from one slot list. */
 class ParameterStoreTest {
 
-  private static Backend backend;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
+  private static final Backend backend = SharedCpuBackend.get();
 
   @Test
   void layoutAlignsEverySlotAndKeepsThemApart() {

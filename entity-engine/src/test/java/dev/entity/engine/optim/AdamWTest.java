@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.model.ParameterStore;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.model.ParameterStore.Storage;
+import dev.entity.engine.model.SharedCpuBackend;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
@@ -19,25 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** AdamW against its formula on a small store: decay groups, clipping factor, state files. */
 class AdamWTest {
 
-  private static Backend backend;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
+  private static final Backend backend = SharedCpuBackend.get();
 
   private static ParameterStore store() {
     return new ParameterStore(
