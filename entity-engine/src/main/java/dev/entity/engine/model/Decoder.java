@@ -183,11 +183,12 @@ public final class Decoder implements AutoCloseable {
     boolean transposed = family.linearsTransposedInFiles();
     long c = config.hiddenSize();
     List<Slot> s = new ArrayList<>();
-    s.add(new Slot(family.tokenEmbedding(), new long[] {config.vocabSize(), c}, vector, false));
+    // Embedding tables are matrices too: the backend's lookup reads BF16/F16 tables.
+    s.add(new Slot(family.tokenEmbedding(), new long[] {config.vocabSize(), c}, matrix, false));
     if (family.positionEmbedding() != null) {
       s.add(
           new Slot(
-              family.positionEmbedding(), new long[] {config.maxPositions(), c}, vector, false));
+              family.positionEmbedding(), new long[] {config.maxPositions(), c}, matrix, false));
     }
     for (int l = 0; l < config.numLayers(); l++) {
       String p = family.layerPrefix(l);

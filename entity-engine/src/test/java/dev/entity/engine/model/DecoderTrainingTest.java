@@ -233,6 +233,7 @@ class DecoderTrainingTest {
                 backend, ref.model(), Decoder.Options.lora(lora(0)).withFrozenDType(DType.BF16))) {
       String w = "model.layers.0.self_attn.q_proj.weight";
       assertThat(bf16.store().param(w).dtype()).isEqualTo(DType.BF16);
+      assertThat(bf16.store().param("model.embed_tokens.weight").dtype()).isEqualTo(DType.BF16);
       assertThat(bf16.store().param("model.layers.0.input_layernorm.weight").dtype())
           .isEqualTo(DType.F32);
       loadFixtureAdapters(f32, ref);
