@@ -336,7 +336,11 @@ public final class CpuBackend implements Backend {
   public void attentionForward(
       Tensor out, Tensor lse, Tensor q, Tensor k, Tensor v, Tensor segments, float scale) {
     CpuAttention.Dims d = CpuAttention.Dims.of(out, lse, q, k, v, segments);
-    CpuAttention.forwardScalar(out, lse, q, k, v, segments, scale, d);
+    if (scalar) {
+      CpuAttention.forwardScalar(out, lse, q, k, v, segments, scale, d);
+    } else {
+      CpuAttention.forwardBlocked(pool, out, lse, q, k, v, segments, scale, d);
+    }
   }
 
   @Override
@@ -358,7 +362,11 @@ public final class CpuBackend implements Backend {
     CpuElements.requireSameCount(k, dk);
     CpuElements.requireSameCount(v, dv);
     CpuElements.requireSameCount(out, dout);
-    CpuAttention.backwardScalar(dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
+    if (scalar) {
+      CpuAttention.backwardScalar(dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
+    } else {
+      CpuAttention.backwardBlocked(pool, dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
+    }
   }
 
   // ---- activations ----------------------------------------------------------------------------
