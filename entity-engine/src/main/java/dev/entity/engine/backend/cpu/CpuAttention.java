@@ -281,6 +281,21 @@ final class CpuAttention {
     }
   }
 
+  /**
+   * row[0 : hsp] += sum over j < count of w[j] * rows[j * hsp : (j + 1) * hsp], one vector of the
+   * row at a time so that its accumulator stays in a register across all j.
+   */
+  private static void weightedRowSum(
+      float[] row, int rowOff, float[] w, float[] rows, int count, int hsp) {
+    for (int x = 0; x < hsp; x += LANES) {
+      FloatVector acc = FloatVector.fromArray(F, row, rowOff + x);
+      for (int j = 0; j < count; j++) {
+        acc = FloatVector.broadcast(F, w[j]).fma(FloatVector.fromArray(F, rows, j * hsp + x), acc);
+      }
+      acc.intoArray(row, rowOff + x);
+    }
+  }
+
   /** row[0 : hsp] += w * src[off : off + hsp]. */
   private static void axpyRow(float[] row, int rowOff, float w, float[] src, int off, int hsp) {
     FloatVector wv = FloatVector.broadcast(F, w);
@@ -342,12 +357,13 @@ final class CpuAttention {
                 }
                 float newMax = Math.max(max[i], tileMax);
                 float correction = CpuVectorMath.exp(max[i] - newMax);
-                float tileSum = 0f;
+                FloatVector sumVector = FloatVector.zero(F);
                 for (int j = 0; j < BK; j += LANES) {
                   FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(newMax));
                   p.intoArray(sc, j);
-                  tileSum += CpuVectorMath.sumLanes(p, lanes);
+                  sumVector = sumVector.add(p);
                 }
+                float tileSum = CpuVectorMath.sumLanes(sumVector, lanes);
                 sum[i] = sum[i] * correction + tileSum;
                 max[i] = newMax;
                 int row = i * hsp;
@@ -356,11 +372,7 @@ final class CpuAttention {
                     FloatVector.fromArray(F, acc, row + x).mul(correction).intoArray(acc, row + x);
                   }
                 }
-                for (int j = 0; j < visible; j++) {
-                  if (sc[j] != 0f) {
-                    axpyRow(acc, row, sc[j], tile.vr, j * hsp, hsp);
-                  }
-                }
+                weightedRowSum(acc, row, sc, tile.vr, visible, hsp);
               }
             }
             for (int i = 0; i < rows; i++) {
@@ -443,13 +455,15 @@ final class CpuAttention {
                 for (int j = 0; j < visible; j++) {
                   float p = sc[j];
                   if (p == 0f) {
+                    dp[j] = 0f; // masked keys contribute nothing to dq either
                     continue;
                   }
                   any = true;
-                  float ds = dp[j];
-                  axpyRow(dqrow, 0, ds, tile.kr, j * hsp, hsp);
-                  axpyRow(dkTile, j * hsp, ds, qrow, 0, hsp);
+                  axpyRow(dkTile, j * hsp, dp[j], qrow, 0, hsp);
                   axpyRow(dvTile, j * hsp, p, grow, 0, hsp);
+                }
+                if (any) {
+                  weightedRowSum(dqrow, 0, dp, tile.kr, visible, hsp);
                 }
                 if (any) {
                   for (int x = 0; x < hs; x++) {
