@@ -437,15 +437,23 @@ public final class CpuBackend implements Backend {
     pool.range(
         targets.elementCount(),
         1,
-        (from, to) ->
+        (from, to) -> {
+          if (scalar) {
             CpuLoss.forwardBackwardScalar(
-                losses, logits, targets, ignoreIndex, gradScale, v, from, to));
+                losses, logits, targets, ignoreIndex, gradScale, v, from, to);
+          } else {
+            CpuLoss.forwardBackwardVector(
+                losses, logits, targets, ignoreIndex, gradScale, v, from, to);
+          }
+        });
   }
 
   @Override
   public double sum(Tensor x) {
     CpuElements.requireF32(x);
-    return CpuReductions.sumScalar(x, false, 0, x.elementCount());
+    return scalar
+        ? CpuReductions.sumScalar(x, false, 0, x.elementCount())
+        : CpuReductions.sumChunked(pool, x, false);
   }
 
   // ---- optimizer ------------------------------------------------------------------------------
@@ -453,7 +461,9 @@ public final class CpuBackend implements Backend {
   @Override
   public double sumOfSquares(Tensor x) {
     CpuElements.requireF32(x);
-    return CpuReductions.sumScalar(x, true, 0, x.elementCount());
+    return scalar
+        ? CpuReductions.sumScalar(x, true, 0, x.elementCount())
+        : CpuReductions.sumChunked(pool, x, true);
   }
 
   @Override
@@ -477,7 +487,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         param.elementCount(),
         1 << 14,
-        (from, to) -> CpuAdamW.scalar(param, grad, m, v, s, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuAdamW.scalar(param, grad, m, v, s, from, to);
+          } else {
+            CpuAdamW.vector(param, grad, m, v, s, from, to);
+          }
+        });
   }
 
   @Override
