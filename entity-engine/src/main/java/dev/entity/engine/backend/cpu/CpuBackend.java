@@ -260,7 +260,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         nc[0],
         Math.max(1, 4096 / nc[1]),
-        (from, to) -> CpuNorms.rmsForwardScalar(out, rstd, x, weight, eps, from, to));
+        (from, to) -> {
+          if (scalar || weight.dtype() != DType.F32) {
+            CpuNorms.rmsForwardScalar(out, rstd, x, weight, eps, from, to);
+          } else {
+            CpuNorms.rmsForwardVector(out, rstd, x, weight, eps, from, to);
+          }
+        });
   }
 
   @Override
@@ -273,7 +279,20 @@ public final class CpuBackend implements Backend {
     if (dweight != null) {
       CpuElements.requireCount(dweight, nc[1], "dweight (C)");
     }
-    CpuNorms.rmsBackwardScalar(dx, dweight, dout, x, weight, rstd, 0, nc[0]);
+    if (scalar || weight.dtype() != DType.F32) {
+      CpuNorms.rmsBackwardScalar(dx, dweight, dout, x, weight, rstd, 0, nc[0]);
+      return;
+    }
+    pool.range(
+        nc[0],
+        Math.max(1, 4096 / nc[1]),
+        (from, to) -> CpuNorms.rmsBackwardDxVector(dx, dout, x, weight, rstd, from, to));
+    if (dweight != null) {
+      pool.range(
+          nc[1],
+          4L * CpuVectorOps.LANES,
+          (from, to) -> CpuNorms.rmsBackwardDweightVector(dweight, dout, x, rstd, from, to));
+    }
   }
 
   @Override
@@ -379,7 +398,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         out.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.swigluForwardScalar(out, gate, up, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.swigluForwardScalar(out, gate, up, from, to);
+          } else {
+            CpuVectorOps.swigluForward(out, gate, up, from, to);
+          }
+        });
   }
 
   @Override
@@ -391,7 +416,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         gate.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.swigluBackwardScalar(dgate, dup, dout, gate, up, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.swigluBackwardScalar(dgate, dup, dout, gate, up, from, to);
+          } else {
+            CpuVectorOps.swigluBackward(dgate, dup, dout, gate, up, from, to);
+          }
+        });
   }
 
   @Override
@@ -401,7 +432,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         x.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.geluForwardScalar(out, x, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.geluForwardScalar(out, x, from, to);
+          } else {
+            CpuVectorOps.geluForward(out, x, from, to);
+          }
+        });
   }
 
   @Override
@@ -412,7 +449,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         x.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.geluBackwardScalar(dx, dout, x, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.geluBackwardScalar(dx, dout, x, from, to);
+          } else {
+            CpuVectorOps.geluBackward(dx, dout, x, from, to);
+          }
+        });
   }
 
   @Override

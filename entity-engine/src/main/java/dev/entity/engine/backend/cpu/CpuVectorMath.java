@@ -23,7 +23,9 @@ final class CpuVectorMath {
   private static final float LN2_LO = -2.12194440e-4f;
   private static final float ROUNDER = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
   private static final float MIN_X = -87.33654f; // below: exp underflows to 0
-  private static final float MAX_X = 88.72283f; // above: exp overflows to +inf
+  // above: +inf (from 88.3763 on, where 2^n would need exponent 128; the true overflow is at
+  // 88.7228: no kernel here feeds exp anything that large but sigmoid/tanh, which saturate anyway)
+  private static final float MAX_X = 88.3762f;
 
   private CpuVectorMath() {}
 
@@ -46,10 +48,9 @@ final class CpuVectorMath {
     IntVector bits =
         ((IntVector) t.reinterpretAsInts())
             .sub(Float.floatToRawIntBits(ROUNDER))
-            .add(126)
+            .add(127)
             .lanewise(VectorOperators.LSHL, 23);
-    // 2^n as 2 * 2^(n-1) keeps n = 128 (x near MAX_X) representable
-    FloatVector scaled = p.mul((FloatVector) bits.reinterpretAsFloats()).mul(2f);
+    FloatVector scaled = p.mul((FloatVector) bits.reinterpretAsFloats());
     return scaled.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
   }
 
@@ -75,8 +76,8 @@ final class CpuVectorMath {
     p = Math.fma(p, r, 0.5f);
     p = Math.fma(p, r, 1f);
     p = Math.fma(p, r, 1f);
-    int bits = (Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER) + 126) << 23;
-    return p * Float.intBitsToFloat(bits) * 2f;
+    int bits = (Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUNDER) + 127) << 23;
+    return p * Float.intBitsToFloat(bits);
   }
 
   /** 1 / (1 + e^-x). */
