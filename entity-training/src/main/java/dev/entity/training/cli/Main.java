@@ -27,6 +27,15 @@ import picocli.CommandLine.Option;
           + " Face, PEFT, GGUF and Ollama.",
       ""
     },
+    footerHeading = "%nGetting started:%n",
+    footer = {
+      "  entity-train quickstart                  the pipeline on sample data, in seconds",
+      "  entity-train train --config configs/lora_cpu.yaml --model DIR",
+      "  entity-train help COMMAND                options and examples of a command",
+      "",
+      "Today the input (dataset) and parse (training config, memory estimate) stages run;"
+          + " training, evaluation and export are being built."
+    },
     subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -5,6 +5,7 @@ import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.training.data.DatasetFile;
 import dev.entity.training.plugins.DatasetInfo;
 import dev.entity.training.plugins.TrainingPlan;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -99,7 +100,9 @@ final class PlanReport {
             Locale.ROOT,
             "  method: %s, learning rate %s, batch %s x %s accumulation, max_seq_length %s, %s%n",
             c.get("training_method"),
-            c.get("learning_rate"),
+            new BigDecimal(String.valueOf(c.get("learning_rate")))
+                .stripTrailingZeros()
+                .toPlainString(),
             c.get("batch_size"),
             c.get("gradient_accumulation_steps"),
             c.get("max_seq_length"),

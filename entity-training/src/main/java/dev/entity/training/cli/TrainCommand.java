@@ -30,6 +30,9 @@ import picocli.CommandLine.Spec;
       "Built today: the input and parse stages. Training (do), evaluation (review) and export"
           + " (output) land in later issues; the run says so when it stops after parse.",
       "",
+      "The run folder (events.jsonl, the dataset split) is --output, else the file's"
+          + " resources.storage.run_folder, else the training config's output_dir.",
+      "",
       "Overrides: key=value sets that key in the one plugin whose config has it;"
           + " plugin.key=value picks the plugin when several have it (seed is in both"
           + " dataset_loader and training_config). Values are YAML: 8, 2e-4, true,"

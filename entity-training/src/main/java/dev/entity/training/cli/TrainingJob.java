@@ -21,6 +21,7 @@ import dev.entity.training.plugins.DatasetInfo;
 import dev.entity.training.plugins.DatasetLoaderPlugin;
 import dev.entity.training.plugins.TrainingConfigPlugin;
 import dev.entity.training.plugins.TrainingPlan;
+import dev.entity.training.train.TrainingConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -134,7 +136,13 @@ final class TrainingJob {
       builder.runFolder(request.output());
     }
     builder.add(Stage.THINK, reviewStep(base, request.interactive()), new Plugin.NoConfig());
-    Workflow workflow = builder.build();
+    Workflow draft = builder.build();
+    Optional<Path> outputDir = outputDir(draft);
+    // One folder per run: the events and the dataset split go where the checkpoints will.
+    Workflow workflow =
+        request.output() == null && draft.runFolder().isEmpty() && outputDir.isPresent()
+            ? builder.runFolder(outputDir.get()).build()
+            : draft;
 
     out.println("Workflow " + relativeOrAbsolute(base, request.config()));
     for (Stage stage : Stage.PIPELINE) {
@@ -186,6 +194,16 @@ final class TrainingJob {
         yield 0;
       }
     };
+  }
+
+  /** The output_dir of the workflow's training config, if it has one. */
+  private static Optional<Path> outputDir(Workflow workflow) {
+    return Stage.PIPELINE.stream()
+        .flatMap(stage -> workflow.steps(stage).stream())
+        .map(Workflow.Step::config)
+        .filter(TrainingConfig.class::isInstance)
+        .map(config -> Path.of(((TrainingConfig) config).outputDir()))
+        .findFirst();
   }
 
   /** Each plugin of the workflow file with its config keys, in the order they appear. */

@@ -59,6 +59,25 @@ class TrainCommandTest {
   }
 
   @Test
+  void withoutOutputTheRunFolderIsTheOutputDir() {
+    Path out = dir.resolve("from-output-dir");
+    Cli cli =
+        Cli.run(
+            "train",
+            "--config",
+            Cli.project("configs/lora_cpu.yaml"),
+            "--dataset",
+            Cli.project("data/sample.jsonl"),
+            "--model",
+            Cli.tinyModel(dir).toString(),
+            "output_dir=" + out);
+    assertThat(cli.code()).as(cli.toString()).isZero();
+    assertThat(out.resolve("dataset/train.jsonl")).isRegularFile();
+    assertThat(out.resolve("events.jsonl")).isRegularFile();
+    assertThat(cli.out()).contains("learning rate 0.0002,");
+  }
+
+  @Test
   void overridesReachTheirPlugin() {
     Cli cli = train("lora_r=4", "dataset_loader.seed=9", "validation_split=0.5", "max_steps=7");
     assertThat(cli.code()).as(cli.toString()).isZero();
