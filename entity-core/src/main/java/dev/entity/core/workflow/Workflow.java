@@ -19,6 +19,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -55,12 +56,13 @@ public final class Workflow {
     this.steps = steps;
     this.memoryFile = builder.memoryFile;
     this.runFolder = builder.runFolder;
-    this.resources = Map.copyOf(builder.resources);
+    this.resources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(builder.resources));
   }
 
   /** A builder for a workflow named {@code name} whose plugins come from {@code registry}. */
   public static Builder builder(String name, PluginRegistry registry) {
-    return new Builder(name, registry);
+    return new Builder(
+        Objects.requireNonNull(name, "name"), Objects.requireNonNull(registry, "registry"));
   }
 
   /** The workflow's name, recorded with each run. */

@@ -68,16 +68,23 @@ public record DeviceInfo(
     gpus = List.copyOf(gpus);
   }
 
-  /** Probes this host: {@code /proc/meminfo} and {@code nvidia-smi} with a 5 s timeout. */
+  /**
+   * Probes this host: {@code /proc/meminfo}, the cgroup memory limit under {@code /sys/fs/cgroup}
+   * (a container's limit is what a run may really use), and {@code nvidia-smi} with a 5 s timeout.
+   */
   public static DeviceInfo detect() {
-    return detect(Path.of("/proc/meminfo"), NVIDIA_SMI, NVIDIA_SMI_TIMEOUT);
+    return detect(
+        Path.of("/proc/meminfo"), Path.of("/sys/fs/cgroup"), NVIDIA_SMI, NVIDIA_SMI_TIMEOUT);
   }
 
   /**
-   * Probes with a given meminfo file and GPU-listing command (tests pass fakes). RAM figures fall
-   * back to the JVM's operating-system bean when the file is missing or lacks the fields.
+   * Probes with given files and GPU-listing command (tests pass fakes). RAM figures fall back to
+   * the JVM's operating-system bean when {@code meminfo} is missing or lacks the fields; a cgroup
+   * limit ({@code memory.max}, or v1's {@code memory/memory.limit_in_bytes}) under {@code
+   * cgroupRoot} caps them when present.
    */
-  public static DeviceInfo detect(Path meminfo, List<String> gpuCommand, Duration timeout) {
+  public static DeviceInfo detect(
+      Path meminfo, Path cgroupRoot, List<String> gpuCommand, Duration timeout) {
     long total = -1;
     long available = -1;
     try {
@@ -97,6 +104,13 @@ public record DeviceInfo(
         available = Math.max(available, 0);
       }
     }
+    OptionalLong limit = cgroupBytes(cgroupRoot, "memory.max", "memory/memory.limit_in_bytes");
+    if (limit.isPresent()) {
+      long used =
+          cgroupBytes(cgroupRoot, "memory.current", "memory/memory.usage_in_bytes").orElse(0);
+      total = Math.min(total, limit.getAsLong());
+      available = Math.min(available, Math.max(0, limit.getAsLong() - used));
+    }
     String smi = runQuietly(gpuCommand, timeout).orElse("");
     return new DeviceInfo(
         Runtime.getRuntime().availableProcessors(),
@@ -104,6 +118,26 @@ public record DeviceInfo(
         Math.min(available, total),
         Runtime.getRuntime().maxMemory(),
         parseNvidiaSmi(smi));
+  }
+
+  /**
+   * A byte count from the first readable cgroup file (v2 name, then v1); empty when absent, "max",
+   * or v1's "unlimited" (a value near 2^63).
+   */
+  static OptionalLong cgroupBytes(Path root, String... files) {
+    for (String file : files) {
+      try {
+        String text = Files.readString(root.resolve(file), StandardCharsets.US_ASCII).trim();
+        if (text.equals("max")) {
+          return OptionalLong.empty();
+        }
+        long value = Long.parseLong(text);
+        return value <= 0 || value >= 1L << 60 ? OptionalLong.empty() : OptionalLong.of(value);
+      } catch (IOException | RuntimeException e) {
+        // try the next name
+      }
+    }
+    return OptionalLong.empty();
   }
 
   /** The value of a {@code /proc/meminfo} field in bytes (the file counts in kB = 1024 bytes). */

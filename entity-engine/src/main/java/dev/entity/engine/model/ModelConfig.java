@@ -3,19 +3,10 @@
 // family, so a parsed config.json round-trips to an equivalent file.
 package dev.entity.engine.model;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.entity.engine.EngineException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +41,9 @@ import java.util.Objects;
  * @param bosTokenId beginning-of-sequence id, or null
  * @param eosTokenIds end-of-sequence ids (a model may have several); empty if none
  * @param torchDtype the dtype the weights were saved in ("bfloat16", ...), or null
+ * @param slidingWindow Mistral/Qwen2 sliding-window attention width when the model uses it, or
+ *     null; the engine attends over the whole causal prefix, which equals the model's attention
+ *     only for sequences up to this length (training configs check max_seq_length against it)
  */
 public record ModelConfig(
     Architecture architecture,
@@ -72,12 +66,9 @@ public record ModelConfig(
     String hiddenAct,
     Integer bosTokenId,
     List<Integer> eosTokenIds,
-    String torchDtype) {
+    String torchDtype,
+    Integer slidingWindow) {
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .enable(SerializationFeature.INDENT_OUTPUT)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private static final List<String> LLAMA_ACTIVATIONS = List.of("silu");
   private static final List<String> GPT2_ACTIVATIONS =
       List.of("gelu_new", "gelu_pytorch_tanh", "gelu");
@@ -142,6 +133,12 @@ public record ModelConfig(
     requirePositive("head_dim", headDim);
     requirePositive("intermediate_size", intermediateSize);
     requirePositive("max_position_embeddings", maxPositions);
+    if (slidingWindow != null) {
+      requirePositive("sliding_window", slidingWindow);
+      if (architecture == Architecture.GPT2) {
+        throw new EngineException("gpt2 has no sliding-window attention");
+      }
+    }
     if (numHeads % numKvHeads != 0) {
       throw new EngineException(
           "num_attention_heads ("
@@ -177,13 +174,13 @@ public record ModelConfig(
     }
   }
 
-  private static void requirePositive(String key, long value) {
+  static void requirePositive(String key, long value) {
     if (value <= 0) {
       throw new EngineException(key + " must be a positive integer, got " + value);
     }
   }
 
-  // ---------------------------------------------------------------- reading config.json
+  // ---------------------------------------------------------------- config.json
 
   /**
    * Reads {@code config.json} from a model folder, or the given file when {@code path} is a file.
@@ -192,323 +189,17 @@ public record ModelConfig(
    *     invalid; the message names the file and the key
    */
   public static ModelConfig load(Path path) {
-    Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
-    if (!Files.isRegularFile(file)) {
-      throw new EngineException(
-          file + ": not found; a model folder needs the config.json written by save_pretrained");
-    }
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (IOException | RuntimeException e) {
-      throw new EngineException(file + ": cannot read as UTF-8 text: " + e.getMessage(), e);
-    }
-    return parse(text, file.toString());
+    return ModelConfigJson.load(path);
   }
 
   /** Parses the text of a {@code config.json}; {@code source} names it in error messages. */
   public static ModelConfig parse(String json, String source) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
-    } catch (JacksonException e) {
-      JsonLocation at = e.getLocation();
-      String where =
-          at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      throw new EngineException(source + ": invalid JSON" + where + ": " + e.getOriginalMessage());
-    }
-    if (root == null || !root.isObject()) {
-      throw new EngineException(source + ": expected a JSON object, as save_pretrained writes");
-    }
-    try {
-      return fromJson(new Keys((ObjectNode) root, source));
-    } catch (EngineException e) {
-      String message = e.getMessage();
-      throw new EngineException(
-          message.startsWith(source) ? message : source + ": " + message, e.getCause());
-    }
+    return ModelConfigJson.parse(json, source);
   }
-
-  private static ModelConfig fromJson(Keys k) {
-    String modelType = k.text("model_type", null);
-    if (modelType == null) {
-      throw new EngineException(
-          "missing \"model_type\"; supported: "
-              + String.join(", ", Architecture.supportedModelTypes()));
-    }
-    Architecture arch =
-        Architecture.forModelType(modelType)
-            .orElseThrow(
-                () ->
-                    new EngineException(
-                        "model_type '"
-                            + modelType
-                            + "' is not supported; supported model types: "
-                            + String.join(", ", Architecture.supportedModelTypes())));
-    Integer bos = k.intOrNull("bos_token_id");
-    List<Integer> eos = k.intList("eos_token_id");
-    String dtype = k.text("torch_dtype", k.text("dtype", null));
-    if (arch == Architecture.GPT2) {
-      int hidden = k.requiredInt("n_embd");
-      int heads = k.requiredInt("n_head");
-      requirePositive("n_head", heads);
-      if (hidden % heads != 0) {
-        throw new EngineException(
-            "n_embd (" + hidden + ") is not divisible by n_head (" + heads + ")");
-      }
-      Integer inner = k.intOrNull("n_inner");
-      return new ModelConfig(
-          arch,
-          modelType,
-          k.requiredInt("vocab_size"),
-          hidden,
-          k.requiredInt("n_layer"),
-          heads,
-          heads,
-          hidden / heads,
-          inner != null ? inner : 4 * hidden,
-          k.optionalInt("n_positions", 1024),
-          k.optionalDouble("layer_norm_epsilon", 1e-5),
-          10000.0,
-          null,
-          true,
-          true,
-          true,
-          true,
-          k.text("activation_function", "gelu_new"),
-          bos,
-          eos,
-          dtype);
-    }
-    int hidden = k.requiredInt("hidden_size");
-    int heads = k.requiredInt("num_attention_heads");
-    requirePositive("num_attention_heads", heads);
-    Integer headDim = k.intOrNull("head_dim");
-    if (headDim == null && hidden % heads != 0) {
-      throw new EngineException(
-          "hidden_size (" + hidden + ") is not divisible by num_attention_heads (" + heads + ")");
-    }
-    boolean qwen = arch == Architecture.QWEN2;
-    boolean attnBias = !qwen && k.optionalBool("attention_bias", false);
-    return new ModelConfig(
-        arch,
-        modelType,
-        k.requiredInt("vocab_size"),
-        hidden,
-        k.requiredInt("num_hidden_layers"),
-        heads,
-        k.optionalInt("num_key_value_heads", heads),
-        headDim != null ? headDim : hidden / heads,
-        k.requiredInt("intermediate_size"),
-        k.optionalInt("max_position_embeddings", qwen ? 32768 : 2048),
-        k.optionalDouble("rms_norm_eps", 1e-6),
-        k.optionalDouble("rope_theta", 10000.0),
-        ropeScaling(k),
-        k.optionalBool("tie_word_embeddings", false),
-        qwen || attnBias,
-        attnBias,
-        !qwen && k.optionalBool("mlp_bias", false),
-        k.text("hidden_act", "silu"),
-        bos,
-        eos,
-        dtype);
-  }
-
-  private static RopeScaling ropeScaling(Keys k) {
-    JsonNode node = k.root.get("rope_scaling");
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isObject()) {
-      throw new EngineException("\"rope_scaling\" must be an object or null, got " + node);
-    }
-    Keys s = new Keys((ObjectNode) node, k.source);
-    String type = s.text("rope_type", s.text("type", null));
-    if (!"llama3".equals(type)) {
-      throw new EngineException(
-          "rope_scaling type '"
-              + type
-              + "' is not supported (supported: llama3); use a model without rope_scaling or"
-              + " with rope_type llama3");
-    }
-    return new RopeScaling(
-        s.requiredDouble("rope_scaling.factor", "factor"),
-        s.requiredDouble("rope_scaling.low_freq_factor", "low_freq_factor"),
-        s.requiredDouble("rope_scaling.high_freq_factor", "high_freq_factor"),
-        s.requiredInt(
-            "rope_scaling.original_max_position_embeddings", "original_max_position_embeddings"));
-  }
-
-  /** Typed access to the keys of one JSON object, with messages that name the key. */
-  private record Keys(ObjectNode root, String source) {
-
-    int requiredInt(String key) {
-      return requiredInt(key, key);
-    }
-
-    int requiredInt(String label, String key) {
-      Integer value = intOrNull(label, key);
-      if (value == null) {
-        throw new EngineException("missing required key \"" + label + "\"");
-      }
-      return value;
-    }
-
-    int optionalInt(String key, int fallback) {
-      Integer value = intOrNull(key);
-      return value == null ? fallback : value;
-    }
-
-    Integer intOrNull(String key) {
-      return intOrNull(key, key);
-    }
-
-    Integer intOrNull(String label, String key) {
-      JsonNode n = root.get(key);
-      if (n == null || n.isNull()) {
-        return null;
-      }
-      return toInt(label, n);
-    }
-
-    private static Integer toInt(String label, JsonNode n) {
-      if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-        throw new EngineException(
-            "\"" + label + "\" must be an integer (32-bit), got " + abbreviate(n));
-      }
-      return n.intValue();
-    }
-
-    List<Integer> intList(String key) {
-      JsonNode n = root.get(key);
-      if (n == null || n.isNull()) {
-        return List.of();
-      }
-      if (n.isArray()) {
-        List<Integer> out = new ArrayList<>();
-        for (JsonNode item : n) {
-          out.add(toInt(key, item));
-        }
-        return out;
-      }
-      return List.of(toInt(key, n));
-    }
-
-    double requiredDouble(String label, String key) {
-      JsonNode n = root.get(key);
-      if (n == null || n.isNull()) {
-        throw new EngineException("missing required key \"" + label + "\"");
-      }
-      return toDouble(label, n);
-    }
-
-    double optionalDouble(String key, double fallback) {
-      JsonNode n = root.get(key);
-      return n == null || n.isNull() ? fallback : toDouble(key, n);
-    }
-
-    private static double toDouble(String label, JsonNode n) {
-      if (!n.isNumber() || !Double.isFinite(n.doubleValue())) {
-        throw new EngineException("\"" + label + "\" must be a number, got " + abbreviate(n));
-      }
-      return n.doubleValue();
-    }
-
-    boolean optionalBool(String key, boolean fallback) {
-      JsonNode n = root.get(key);
-      if (n == null || n.isNull()) {
-        return fallback;
-      }
-      if (!n.isBoolean()) {
-        throw new EngineException("\"" + key + "\" must be true or false, got " + abbreviate(n));
-      }
-      return n.booleanValue();
-    }
-
-    String text(String key, String fallback) {
-      JsonNode n = root.get(key);
-      if (n == null || n.isNull()) {
-        return fallback;
-      }
-      if (!n.isTextual()) {
-        throw new EngineException("\"" + key + "\" must be a string, got " + abbreviate(n));
-      }
-      return n.textValue();
-    }
-
-    private static String abbreviate(JsonNode n) {
-      String s = n.toString();
-      return s.length() > 60 ? s.substring(0, 60) + "..." : s;
-    }
-  }
-
-  // ---------------------------------------------------------------- writing config.json
 
   /** This config as a Hugging Face {@code config.json} of its family (pretty-printed). */
   public String toJson() {
-    ObjectNode o = JSON.createObjectNode();
-    o.putArray("architectures").add(architecture.hfClassName());
-    o.put("model_type", modelType);
-    o.put("vocab_size", vocabSize);
-    if (architecture == Architecture.GPT2) {
-      o.put("n_embd", hiddenSize);
-      o.put("n_layer", numLayers);
-      o.put("n_head", numHeads);
-      o.put("n_positions", maxPositions);
-      o.put("n_ctx", maxPositions);
-      if (intermediateSize == 4 * hiddenSize) {
-        o.putNull("n_inner");
-      } else {
-        o.put("n_inner", intermediateSize);
-      }
-      o.put("layer_norm_epsilon", normEps);
-      o.put("activation_function", hiddenAct);
-    } else {
-      o.put("hidden_size", hiddenSize);
-      o.put("intermediate_size", intermediateSize);
-      o.put("num_hidden_layers", numLayers);
-      o.put("num_attention_heads", numHeads);
-      o.put("num_key_value_heads", numKvHeads);
-      if (architecture == Architecture.LLAMA || headDim * numHeads != hiddenSize) {
-        o.put("head_dim", headDim);
-      }
-      o.put("max_position_embeddings", maxPositions);
-      o.put("rms_norm_eps", normEps);
-      o.put("rope_theta", ropeTheta);
-      if (ropeScaling == null) {
-        o.putNull("rope_scaling");
-      } else {
-        ObjectNode s = o.putObject("rope_scaling");
-        s.put("rope_type", "llama3");
-        s.put("factor", ropeScaling.factor());
-        s.put("low_freq_factor", ropeScaling.lowFreqFactor());
-        s.put("high_freq_factor", ropeScaling.highFreqFactor());
-        s.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
-      }
-      if (architecture == Architecture.LLAMA) {
-        o.put("attention_bias", attentionBias);
-        o.put("mlp_bias", mlpBias);
-      }
-      o.put("hidden_act", hiddenAct);
-    }
-    o.put("tie_word_embeddings", tieWordEmbeddings);
-    if (bosTokenId != null) {
-      o.put("bos_token_id", bosTokenId);
-    }
-    if (eosTokenIds.size() == 1) {
-      o.put("eos_token_id", eosTokenIds.getFirst());
-    } else if (!eosTokenIds.isEmpty()) {
-      ArrayNode a = o.putArray("eos_token_id");
-      eosTokenIds.forEach(a::add);
-    }
-    if (torchDtype != null) {
-      o.put("torch_dtype", torchDtype);
-    }
-    try {
-      return JSON.writeValueAsString(o) + "\n";
-    } catch (JacksonException e) {
-      throw new IllegalStateException("cannot serialize a tree we built", e);
-    }
+    return ModelConfigJson.toJson(this);
   }
 
   /** Writes {@link #toJson()} to {@code file}. */
@@ -620,7 +311,8 @@ public record ModelConfig(
               "gelu_new",
               50256,
               List.of(50256),
-              "float32");
+              "float32",
+              null);
       case "smollm2-135m" ->
           llama(
               Architecture.LLAMA, 49152, 576, 30, 9, 3, 1536, 8192, 1e-5, 100000, null, true, 1, 2);
@@ -718,6 +410,7 @@ public record ModelConfig(
         "silu",
         bos,
         List.of(eos),
-        "bfloat16");
+        "bfloat16",
+        null);
   }
 }

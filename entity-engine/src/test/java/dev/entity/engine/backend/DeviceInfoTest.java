@@ -57,7 +57,9 @@ class DeviceInfoTest {
     Path meminfo = dir.resolve("meminfo");
     Files.writeString(meminfo, MEMINFO);
     Path smi = script(dir, "smi", "echo 'NVIDIA GeForce RTX 3090, 24576, 1000'");
-    DeviceInfo info = DeviceInfo.detect(meminfo, List.of(smi.toString()), Duration.ofSeconds(5));
+    DeviceInfo info =
+        DeviceInfo.detect(
+            meminfo, dir.resolve("no-cgroup"), List.of(smi.toString()), Duration.ofSeconds(5));
     assertThat(info.totalRamBytes()).isEqualTo(16314444L * 1024);
     assertThat(info.availableRamBytes()).isEqualTo(8000000L * 1024);
     assertThat(info.logicalCores()).isPositive();
@@ -71,7 +73,8 @@ class DeviceInfoTest {
   void missingFailingOrHangingNvidiaSmiMeansNoGpu(@TempDir Path dir) throws Exception {
     Path missing = dir.resolve("no-such-meminfo");
     DeviceInfo absent =
-        DeviceInfo.detect(missing, List.of(dir.resolve("nope").toString()), Duration.ofSeconds(1));
+        DeviceInfo.detect(
+            missing, missing, List.of(dir.resolve("nope").toString()), Duration.ofSeconds(1));
     assertThat(absent.hasGpu()).isFalse();
     assertThat(absent.summary()).contains("GPU: none detected");
     // Falls back to the JVM's view of RAM.
@@ -80,15 +83,48 @@ class DeviceInfoTest {
 
     Path failing = script(dir, "fail", "echo 'NVIDIA X, 100, 0'; exit 9");
     assertThat(
-            DeviceInfo.detect(missing, List.of(failing.toString()), Duration.ofSeconds(5)).gpus())
+            DeviceInfo.detect(missing, missing, List.of(failing.toString()), Duration.ofSeconds(5))
+                .gpus())
         .isEmpty();
 
     Path hanging = script(dir, "hang", "echo 'NVIDIA X, 100, 0'; sleep 30");
     long start = System.nanoTime();
     DeviceInfo hung =
-        DeviceInfo.detect(missing, List.of(hanging.toString()), Duration.ofMillis(300));
+        DeviceInfo.detect(missing, missing, List.of(hanging.toString()), Duration.ofMillis(300));
     assertThat(hung.gpus()).isEmpty();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aContainerLimitCapsTheRam(@TempDir Path dir) throws Exception {
+    Path meminfo = dir.resolve("meminfo");
+    Files.writeString(meminfo, MEMINFO);
+    Path v2 = Files.createDirectories(dir.resolve("v2"));
+    Files.writeString(v2.resolve("memory.max"), "4294967296\n");
+    Files.writeString(v2.resolve("memory.current"), "1073741824\n");
+    DeviceInfo capped = DeviceInfo.detect(meminfo, v2, List.of(), Duration.ofSeconds(1));
+    assertThat(capped.totalRamBytes()).isEqualTo(4L << 30);
+    assertThat(capped.availableRamBytes()).isEqualTo(3L << 30);
+
+    Path unlimited = Files.createDirectories(dir.resolve("unlimited"));
+    Files.writeString(unlimited.resolve("memory.max"), "max\n");
+    assertThat(
+            DeviceInfo.detect(meminfo, unlimited, List.of(), Duration.ofSeconds(1)).totalRamBytes())
+        .isEqualTo(16314444L * 1024);
+
+    Path v1 = Files.createDirectories(dir.resolve("v1/memory"));
+    Files.writeString(v1.resolve("memory.limit_in_bytes"), "9223372036854771712\n");
+    assertThat(
+            DeviceInfo.cgroupBytes(dir.resolve("v1"), "memory.max", "memory/memory.limit_in_bytes"))
+        .isEmpty();
+    Files.writeString(v1.resolve("memory.limit_in_bytes"), "2147483648");
+    assertThat(
+            DeviceInfo.cgroupBytes(dir.resolve("v1"), "memory.max", "memory/memory.limit_in_bytes"))
+        .hasValue(2L << 30);
+    Files.writeString(v1.resolve("memory.limit_in_bytes"), "garbage");
+    assertThat(
+            DeviceInfo.cgroupBytes(dir.resolve("v1"), "memory.max", "memory/memory.limit_in_bytes"))
+        .isEmpty();
   }
 
   @Test

@@ -107,6 +107,23 @@ class ModelConfigTest {
   }
 
   @Test
+  void slidingWindowOnlyWhenTheModelUsesIt() {
+    assertThat(ModelConfig.parse(QWEN25_05B, "c").slidingWindow()).isNull();
+    ModelConfig on =
+        ModelConfig.parse(
+            QWEN25_05B.replace("\"use_sliding_window\": false", "\"use_sliding_window\": true"),
+            "c");
+    assertThat(on.slidingWindow()).isEqualTo(32768);
+    assertThat(ModelConfig.parse(on.toJson(), "again")).isEqualTo(on);
+    assertThat(ModelConfig.parse(SMOLLM2_135M, "c").slidingWindow()).isNull();
+    assertThatThrownBy(
+            () ->
+                ModelConfig.parse(
+                    MISTRAL_7B.replace("\"sliding_window\": 4096", "\"sliding_window\": 0"), "m"))
+        .hasMessageContaining("sliding_window must be a positive integer");
+  }
+
+  @Test
   void parsesLlama32WithRopeScalingAndEosList() {
     ModelConfig c = ModelConfig.parse(LLAMA32_1B_INSTRUCT, "config.json");
     assertThat(c.ropeScaling()).isEqualTo(new ModelConfig.RopeScaling(32, 1, 4, 8192));
@@ -137,6 +154,7 @@ class ModelConfigTest {
     assertThat(c.architecture()).isEqualTo(Architecture.LLAMA);
     assertThat(c.modelType()).isEqualTo("mistral");
     assertThat(c.toJson()).contains("\"model_type\" : \"mistral\"");
+    assertThat(c.slidingWindow()).isEqualTo(4096);
     // Mistral-7B-v0.1 has 7,241,732,096 parameters.
     assertThat(c.parameterCount()).isEqualTo(7_241_732_096L);
   }
@@ -155,6 +173,23 @@ class ModelConfigTest {
     assertThat(c.parameterCount()).isEqualTo(expected);
     assertThat(c.parameterCountByRole().values().stream().mapToLong(Long::longValue).sum())
         .isEqualTo(expected);
+  }
+
+  // sum(p.numel() for p in model.parameters()) of transformers 5.18 models built from these
+  // configs (random weights): covers untied heads, llama biases, head_dim, n_inner, qwen2 biases.
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{'model_type':'llama','vocab_size':256,'hidden_size':64,'num_hidden_layers':2,'num_attention_heads':4,'num_key_value_heads':2,'intermediate_size':128,'tie_word_embeddings':false} | 106816",
+        "{'model_type':'llama','vocab_size':256,'hidden_size':64,'num_hidden_layers':2,'num_attention_heads':4,'num_key_value_heads':2,'intermediate_size':128,'attention_bias':true,'mlp_bias':true,'tie_word_embeddings':true} | 91456",
+        "{'model_type':'llama','vocab_size':256,'hidden_size':64,'num_hidden_layers':2,'num_attention_heads':4,'num_key_value_heads':2,'head_dim':32,'intermediate_size':128,'tie_word_embeddings':true} | 115008",
+        "{'model_type':'gpt2','vocab_size':300,'n_embd':64,'n_layer':3,'n_head':4,'n_inner':100,'n_positions':128} | 117100",
+        "{'model_type':'qwen2','vocab_size':300,'hidden_size':64,'num_hidden_layers':3,'num_attention_heads':4,'num_key_value_heads':2,'intermediate_size':100,'tie_word_embeddings':false} | 133696",
+      })
+  void parameterCountsMatchTransformers(String json, long expected) {
+    ModelConfig c = ModelConfig.parse(json.replace('\'', '"'), "config.json");
+    assertThat(c.parameterCount()).isEqualTo(expected);
   }
 
   @Test

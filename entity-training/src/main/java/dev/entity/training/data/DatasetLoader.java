@@ -25,6 +25,14 @@ public final class DatasetLoader {
 
   private DatasetLoader() {}
 
+  /**
+   * Reads every file in order, validates and converts each record, stops once {@code maxSamples}
+   * valid records are kept, then (when {@code shuffle}) shuffles them with {@link SplitMix64}
+   * seeded by {@code seed} (a Fisher-Yates pass, identical on every JDK and machine) and holds out
+   * the last {@link #validationCount} records for validation. All records are held in memory.
+   *
+   * @throws EntityException for any problem with the files or their records
+   */
   public static LoadedDataset load(DatasetOptions options) {
     List<Conversation> kept = new ArrayList<>();
     List<DatasetFile> files = new ArrayList<>();

@@ -2,6 +2,8 @@ package dev.entity.training.data;
 
 import dev.entity.core.EntityException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -57,6 +59,30 @@ public record DatasetOptions(
         DEFAULT_SEED,
         false,
         DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /**
+   * Reads the {@code dataset_path} config value: one path (a string) or a list of them.
+   *
+   * @throws EntityException when the value is neither, or a path is blank
+   */
+  public static List<Path> paths(Object value) {
+    List<?> items =
+        value instanceof Collection<?> c
+            ? List.copyOf(c)
+            : value == null ? List.of() : List.of(value);
+    List<Path> paths = new ArrayList<>();
+    for (Object item : items) {
+      if (item instanceof Path p) {
+        paths.add(p);
+      } else if (item instanceof String s && !s.isBlank()) {
+        paths.add(Path.of(s.trim()));
+      } else {
+        throw new EntityException(
+            "dataset_path: expected a file path or a list of file paths, found " + item);
+      }
+    }
+    return paths;
   }
 
   public static DatasetOptions of(Path... paths) {

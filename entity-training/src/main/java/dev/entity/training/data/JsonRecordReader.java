@@ -146,8 +146,11 @@ final class JsonRecordReader {
               name + ":" + lineNumber + (column > 0 ? ":" + column : ""),
               "",
               "invalid JSON: "
-                  + e.getOriginalMessage()
-                  + "; each line must be one complete JSON object"));
+                  + plainMessage(e)
+                  + (plainMessage(e).contains("end-of-input")
+                      ? "; each record must fit on one line (for pretty-printed JSON, wrap the"
+                          + " records in a JSON array [ ... ] instead)"
+                      : "; each line must be one complete JSON object")));
     }
   }
 
@@ -192,7 +195,7 @@ final class JsonRecordReader {
           name
               + (at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr())
               + ": invalid JSON: "
-              + e.getOriginalMessage()
+              + plainMessage(e)
               + "; fix the file (it may be truncated) or validate it with a JSON linter");
     }
   }
@@ -234,6 +237,15 @@ final class JsonRecordReader {
               name, line, bytes[bad] & 0xFF, bad - lineStart + 1));
     }
     return out.flip().toString();
+  }
+
+  /** Jackson's message without its internal source and setting names. */
+  static String plainMessage(JsonProcessingException e) {
+    return e.getOriginalMessage()
+        .replaceAll(
+            "\\(start marker at \\[Source: [^;]*; line: (\\d+), column: (\\d+)\\]\\)",
+            "(opened at line $1, column $2)")
+        .replaceAll(", from `[^`]*`", "");
   }
 
   private static void refuseWideEncodings(byte[] head, int length, String name) {

@@ -37,6 +37,22 @@ public record LoadedDataset(
     return all;
   }
 
+  /** The dataset's description without its records. */
+  public DatasetInfo info() {
+    return new DatasetInfo(
+        files,
+        size(),
+        train.size(),
+        validation.size(),
+        skipped,
+        options.validationSplit(),
+        options.shuffle(),
+        options.seed(),
+        options.maxSamples(),
+        statistics,
+        summary());
+  }
+
   /** A one-paragraph summary for people: sources, split, size, lengths and anything skipped. */
   public String summary() {
     StringBuilder s = new StringBuilder();
@@ -52,7 +68,7 @@ public record LoadedDataset(
                         + ": "
                         + f.format().configName()
                         + ", "
-                        + String.format("%,d", f.records()))
+                        + String.format("%,d records", f.records()))
             .collect(Collectors.joining("; ")));
     s.append(
         String.format(

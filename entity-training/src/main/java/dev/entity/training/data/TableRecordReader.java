@@ -50,6 +50,15 @@ final class TableRecordReader {
         }
       }
     } catch (SQLException e) {
+      String message = e.getMessage() == null ? "" : e.getMessage();
+      if (message.toLowerCase(java.util.Locale.ROOT).contains("unicode")) {
+        throw new EntityException(
+            name
+                + ": not valid UTF-8 ("
+                + firstLine(message)
+                + "); dataset files must be UTF-8. Convert the file, e.g. iconv -f latin1 -t utf-8",
+            e);
+      }
       throw new EntityException(
           name
               + ": cannot read the file as "

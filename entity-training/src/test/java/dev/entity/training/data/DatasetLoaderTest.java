@@ -137,10 +137,32 @@ class DatasetLoaderTest {
         .startsWith(
             "Loaded 3 records from 1 file ("
                 + f
-                + ": json, 3): 3 for training and 0 for validation")
+                + ": json, 3 records): 3 for training and 0 for validation")
         .contains("shuffled with seed 42")
         .contains(
             "3 records, 4 turns, 107 characters; record length in characters p50 4, p90 100, p99 100, max 100");
+  }
+
+  @Test
+  void infoDescribesTheDatasetWithoutItsRecordsAndSerializesAsJson() throws Exception {
+    Path f = alpaca(dir, "d.jsonl", 20);
+    LoadedDataset d = DatasetLoader.load(DatasetOptions.of(f).withSeed(5).withMaxSamples(10));
+    DatasetInfo info = d.info();
+    assertThat(info.files())
+        .containsExactly(new DatasetFile(f.toString(), DatasetFormat.ALPACA, 10, 0));
+    assertThat(
+            List.of(
+                info.records(),
+                info.train(),
+                info.validation(),
+                info.skipped(),
+                info.seed(),
+                info.maxSamples()))
+        .containsExactly(10L, 9L, 1L, 0L, 5L, 10L);
+    assertThat(info.summary()).isEqualTo(d.summary());
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(info);
+    assertThat(json.get("statistics").get("records").asLong()).isEqualTo(10);
+    assertThat(json.get("files").get(0).get("format").asText()).isEqualTo("ALPACA");
   }
 
   @Test
@@ -205,6 +227,13 @@ class DatasetLoaderTest {
     assertThatThrownBy(() -> DatasetOptions.of(List.of())).hasMessageStartingWith("dataset_path:");
     assertThatThrownBy(() -> DatasetOptions.of(f).withMaxLineBytes(0))
         .hasMessageStartingWith("max_line_bytes:");
+    assertThat(DatasetOptions.paths("a.jsonl")).containsExactly(Path.of("a.jsonl"));
+    assertThat(DatasetOptions.paths(List.of("a.jsonl", Path.of("b.csv"))))
+        .containsExactly(Path.of("a.jsonl"), Path.of("b.csv"));
+    assertThat(DatasetOptions.paths(null)).isEmpty();
+    assertThatThrownBy(() -> DatasetOptions.paths(List.of("a", 3)))
+        .hasMessage("dataset_path: expected a file path or a list of file paths, found 3");
+    assertThatThrownBy(() -> DatasetOptions.paths(" ")).hasMessageStartingWith("dataset_path:");
     DatasetOptions o = DatasetOptions.of(f).withFormat(null);
     assertThat(o.format()).isEqualTo(DatasetFormat.AUTO);
     assertThat(o.validationSplit()).isEqualTo(0.1);

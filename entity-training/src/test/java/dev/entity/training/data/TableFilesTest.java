@@ -99,6 +99,23 @@ class TableFilesTest {
   }
 
   @Test
+  void csvInLatin1AndEmptyCsvAreClearErrors() {
+    Path latin =
+        DatasetFiles.bytes(
+            dir,
+            "l.csv",
+            "prompt,completion\ncaf\u00e9,x\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> load(latin))
+        .isInstanceOf(EntityException.class)
+        .hasMessageStartingWith(latin + ": not valid UTF-8 (")
+        .hasMessageContaining("Line: 2");
+    Path header = DatasetFiles.text(dir, "h.csv", "prompt,completion\n");
+    assertThatThrownBy(() -> load(header))
+        .hasMessageStartingWith(header + ": the file has no records");
+  }
+
+  @Test
   void corruptParquetIsAClearError() {
     Path f = DatasetFiles.bytes(dir, "c.parquet", "PAR1 this is not parquet".getBytes());
     assertThatThrownBy(() -> load(f))

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.entity.core.EntityException;
+import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.training.train.MemoryEstimator.Estimate;
 import dev.entity.training.train.MemoryEstimator.Fit;
@@ -27,7 +29,11 @@ class MemoryEstimatorTest {
   @ValueSource(strings = {"full", "lora", "qlora"})
   void breakdownSumsToTotal(String method) {
     for (String shape : ModelConfig.shapeNames()) {
-      Estimate e = estimate(ModelConfig.shape(shape), LORA.with("training_method", method));
+      ModelConfig model = ModelConfig.shape(shape);
+      TrainingConfig config =
+          LORA.with("training_method", method)
+              .with("max_seq_length", Math.min(512, model.maxPositions()));
+      Estimate e = estimate(model, config);
       assertThat(e.items()).allMatch(i -> i.bytes() > 0, "every item positive");
       assertThat(e.total())
           .isEqualTo(e.items().stream().mapToLong(MemoryEstimator.Item::bytes).sum());
@@ -46,6 +52,31 @@ class MemoryEstimatorTest {
     Estimate gpt2 =
         estimate(ModelConfig.shape("gpt2"), LORA.with("target_modules", List.of("c_proj")));
     assertThat(gpt2.trainableParameters()).isEqualTo(12L * 16 * ((768 + 768) + (3072 + 768)));
+  }
+
+  @Test
+  void loraTrainableCountsMatchPeftOnSmallModels() {
+    // Trainable parameters PEFT 0.21 reports for get_peft_model on these transformers models.
+    ModelConfig llama =
+        ModelConfig.parse(
+            """
+            {"model_type": "llama", "vocab_size": 300, "hidden_size": 96, "num_hidden_layers": 3,
+             "num_attention_heads": 6, "num_key_value_heads": 2, "intermediate_size": 160,
+             "tie_word_embeddings": true}
+            """,
+            "llama");
+    assertThat(estimate(llama, LORA).trainableParameters()).isEqualTo(67_584);
+    ModelConfig gpt2 =
+        ModelConfig.parse(
+            """
+            {"model_type": "gpt2", "vocab_size": 300, "n_embd": 64, "n_layer": 3, "n_head": 4,
+             "n_positions": 128}
+            """,
+            "gpt2");
+    TrainingConfig r8 = LORA.with("lora_r", 8).with("lora_alpha", 16).with("max_seq_length", 128);
+    assertThat(estimate(gpt2, r8.with("target_modules", List.of("c_proj"))).trainableParameters())
+        .isEqualTo(10_752);
+    assertThat(estimate(gpt2, r8).trainableParameters()).isEqualTo(24_576);
   }
 
   @Test
@@ -254,6 +285,38 @@ class MemoryEstimatorTest {
     assertThat(loraFit.fits()).isFalse();
     assertThat(loraFit.warnings())
         .anyMatch(w -> w.startsWith("use training_method: qlora") && w.endsWith("(fits)"));
+  }
+
+  @Test
+  void resolvesTheTargetAndItsMemoryFromTheHost() {
+    DeviceInfo cpuOnly = new DeviceInfo(4, 16L << 30, 10L << 30, 4L << 30, List.of());
+    DeviceInfo withGpu =
+        new DeviceInfo(
+            4,
+            16L << 30,
+            10L << 30,
+            4L << 30,
+            List.of(new DeviceInfo.Gpu(0, "RTX 3090", 24L << 30, 1L << 30)));
+    assertThat(MemoryEstimator.resolveTarget("auto", cpuOnly)).isEqualTo(Target.CPU);
+    assertThat(MemoryEstimator.resolveTarget("auto", withGpu)).isEqualTo(Target.CUDA);
+    assertThat(MemoryEstimator.resolveTarget("cpu", withGpu)).isEqualTo(Target.CPU);
+    assertThat(MemoryEstimator.resolveTarget("cuda", withGpu)).isEqualTo(Target.CUDA);
+    assertThatThrownBy(() -> MemoryEstimator.resolveTarget("cuda", cpuOnly))
+        .isInstanceOf(EntityException.class)
+        .hasMessageContaining("device: cuda")
+        .hasMessageContaining("no NVIDIA GPU");
+    assertThatThrownBy(() -> MemoryEstimator.resolveTarget("tpu", cpuOnly))
+        .isInstanceOf(EntityException.class);
+    assertThat(MemoryEstimator.availableBytes(withGpu, Target.CUDA)).isEqualTo(23L << 30);
+    assertThat(MemoryEstimator.availableBytes(withGpu, Target.CPU)).isEqualTo(10L << 30);
+    assertThatThrownBy(() -> MemoryEstimator.availableBytes(cpuOnly, Target.CUDA))
+        .isInstanceOf(EntityException.class);
+  }
+
+  @Test
+  void fitNeedsAPositiveDeviceSize() {
+    assertThatThrownBy(() -> new MemoryEstimator(SMOLLM2, LORA, Target.CPU).fit(0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
