@@ -320,7 +320,11 @@ public final class ConfigBinder {
         + hint;
   }
 
-  private static int editDistance(String a, String b) {
+  /**
+   * The Levenshtein distance between two strings, for "did you mean" hints on unknown keys (also
+   * used by the CLI's override keys).
+   */
+  public static int editDistance(String a, String b) {
     int[] previous = new int[b.length() + 1];
     int[] current = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

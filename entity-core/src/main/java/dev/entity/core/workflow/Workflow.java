@@ -176,6 +176,14 @@ public final class Workflow {
       return this;
     }
 
+    /**
+     * The names of the plugins placed so far, in the order added (a name may repeat); lets a caller
+     * such as the CLI find which plugin takes an override key before {@link #build()} binds.
+     */
+    public List<String> pluginNames() {
+      return pending.stream().map(Pending::pluginName).toList();
+    }
+
     /** Records a problem found while reading the workflow, reported by {@link #build()}. */
     void problem(String problem) {
       problems.add(problem);
