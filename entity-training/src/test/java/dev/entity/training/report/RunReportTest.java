@@ -208,6 +208,19 @@ class RunReportTest {
   }
 
   @Test
+  void readSummaryRefusesMalformedAndTruncatedFiles() throws IOException {
+    RunReport.write(summary(history()), dir);
+    String json = Files.readString(dir.resolve(RunReport.SUMMARY_JSON));
+    for (String bad :
+        List.of(json.substring(0, json.length() / 2), "[1,2]", "{\"history\": 5}", "")) {
+      Files.writeString(dir.resolve(RunReport.SUMMARY_JSON), bad);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunReport.readSummary(dir))
+          .isInstanceOf(dev.entity.core.EntityException.class)
+          .hasMessageContaining("cannot read the run summary");
+    }
+  }
+
+  @Test
   void readSummaryOfAFolderWithoutOneSaysWhatToDo() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunReport.readSummary(dir))
         .isInstanceOf(dev.entity.core.EntityException.class)

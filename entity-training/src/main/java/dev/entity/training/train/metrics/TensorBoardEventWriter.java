@@ -55,9 +55,21 @@ public final class TensorBoardEventWriter implements AutoCloseable {
   public static TensorBoardEventWriter create(Path folder, double wallTimeSeconds, String host)
       throws IOException {
     Files.createDirectories(folder);
-    Path file = folder.resolve(fileName(wallTimeSeconds, host));
-    OutputStream out =
-        Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    // A second writer in the same second (a quick resume) gets ".1", ".2"...: never one file
+    // with two file-version events.
+    String name = fileName(wallTimeSeconds, host);
+    Path file = folder.resolve(name);
+    OutputStream out = null;
+    for (int n = 1; out == null; n++) {
+      try {
+        out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (n > 1000) {
+          throw e;
+        }
+        file = folder.resolve(name + "." + n);
+      }
+    }
     TensorBoardEventWriter writer = new TensorBoardEventWriter(file, out);
     try {
       writer.writeRecord(fileVersionEvent(wallTimeSeconds));

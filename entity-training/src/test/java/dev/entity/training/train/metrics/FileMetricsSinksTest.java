@@ -66,6 +66,28 @@ class FileMetricsSinksTest {
   }
 
   @Test
+  void jsonlReaderSkipsHostileAndMalformedLines() throws IOException {
+    Path file = dir.resolve("hostile.jsonl");
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "[]",
+            "null",
+            "not json",
+            "{\"kind\":\"train\",\"step\":\"x\"}",
+            "{\"kind\":\"bogus\",\"step\":1,\"time\":\"2026-11-25T13:00:00Z\"}",
+            "{\"kind\":\"train\",\"step\":1,\"time\":\"yesterday\"}",
+            "{\"kind\":\"train\",\"step\":2,\"time\":\"2026-11-25T13:00:00Z\",\"loss\":\"abc\"}",
+            "{\"kind\":\"eval\",\"step\":3,\"max_steps\":4,\"epoch\":1,"
+                + "\"time\":\"2026-11-25T13:00:00Z\",\"eval_loss\":1.5}",
+            "\u0000\u0001",
+            ""));
+    List<MetricRecord> records = JsonlMetricsSink.read(file);
+    assertThat(records).singleElement().satisfies(r -> assertThat(r.step()).isEqualTo(3));
+  }
+
+  @Test
   void jsonlFreshRunReplacesAnOldFile() throws IOException {
     Path file = dir.resolve("metrics.jsonl");
     Files.writeString(file, "old\n");

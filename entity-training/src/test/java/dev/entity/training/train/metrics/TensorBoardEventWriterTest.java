@@ -204,6 +204,17 @@ class TensorBoardEventWriterTest {
   }
 
   @Test
+  void twoWritersInOneSecondGetTwoFiles() throws IOException {
+    try (TensorBoardEventWriter a = TensorBoardEventWriter.create(dir, 5.0, "h");
+        TensorBoardEventWriter b = TensorBoardEventWriter.create(dir, 5.9, "h")) {
+      assertThat(a.file().getFileName().toString()).isEqualTo("events.out.tfevents.5.h");
+      assertThat(b.file().getFileName().toString()).isEqualTo("events.out.tfevents.5.h.1");
+      assertThat(frames(Files.readAllBytes(a.file()))).hasSize(1);
+      assertThat(frames(Files.readAllBytes(b.file()))).hasSize(1);
+    }
+  }
+
+  @Test
   void aKilledWriterLeavesOnlyWholeRecords() throws IOException {
     // Every record is written and flushed in one piece: the file after N records is exactly N
     // frames, whatever happens after.
