@@ -209,7 +209,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         out.elementCount() / oc,
         Math.max(1, (1 << 14) / oc),
-        (from, to) -> CpuElementwise.addBiasScalar(out, bias, from, to));
+        (from, to) -> {
+          if (scalar || bias.dtype() != DType.F32) {
+            CpuElementwise.addBiasScalar(out, bias, from, to);
+          } else {
+            CpuVectorOps.addBias(out, bias, from, to);
+          }
+        });
   }
 
   @Override
@@ -219,7 +225,16 @@ public final class CpuBackend implements Backend {
     if (oc == 0 || dout.elementCount() % oc != 0) {
       throw new IllegalArgumentException("dout " + dout + " is not rows of dbias " + dbias);
     }
-    pool.range(oc, 64, (from, to) -> CpuElementwise.biasBackwardScalar(dbias, dout, from, to));
+    pool.range(
+        oc,
+        64,
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.biasBackwardScalar(dbias, dout, from, to);
+          } else {
+            CpuVectorOps.biasBackward(dbias, dout, from, to);
+          }
+        });
   }
 
   // ---- embedding ------------------------------------------------------------------------------
@@ -331,7 +346,18 @@ public final class CpuBackend implements Backend {
     if (dbias != null) {
       CpuElements.requireCount(dbias, nc[1], "dbias (C)");
     }
-    CpuNorms.layerBackwardScalar(dx, dweight, dbias, dout, x, weight, mean, rstd, 0, nc[0]);
+    if (scalar) {
+      CpuNorms.layerBackwardScalar(dx, dweight, dbias, dout, x, weight, mean, rstd);
+      return;
+    }
+    pool.range(
+        nc[0],
+        Math.max(1, 4096 / nc[1]),
+        (from, to) -> CpuNorms.layerBackwardDx(dx, dout, x, weight, mean, rstd, from, to));
+    pool.range(
+        nc[1],
+        16,
+        (from, to) -> CpuNorms.layerBackwardParams(dweight, dbias, dout, x, mean, rstd, from, to));
   }
 
   // ---- positions ------------------------------------------------------------------------------

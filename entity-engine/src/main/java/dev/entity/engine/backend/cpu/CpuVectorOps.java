@@ -142,4 +142,38 @@ final class CpuVectorOps {
       setF32(dxs, i, getF32(dxs, i) + local * getF32(ds, i));
     }
   }
+
+  /** out (N, OC) rows [rowFrom, rowTo) += bias (OC, F32): the same bits as the reference. */
+  static void addBias(Tensor out, Tensor bias, long rowFrom, long rowTo) {
+    long oc = bias.elementCount();
+    long vc = oc / LANES * LANES;
+    MemorySegment o = out.data(), bs = bias.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * oc;
+      for (long j = 0; j < vc; j += LANES) {
+        store(load(o, base + j).add(load(bs, j)), o, base + j);
+      }
+      for (long j = vc; j < oc; j++) {
+        setF32(o, base + j, getF32(o, base + j) + getF32(bs, j));
+      }
+    }
+  }
+
+  /**
+   * dbias columns [colFrom, colTo) += the rows of dout in order: the same bits as the reference.
+   */
+  static void biasBackward(Tensor dbias, Tensor dout, long colFrom, long colTo) {
+    long oc = dbias.elementCount();
+    long n = dout.elementCount() / oc;
+    MemorySegment db = dbias.data(), g = dout.data();
+    long end = vectorEnd(colFrom, colTo);
+    for (long j = colFrom; j < end; j += LANES) {
+      FloatVector acc = load(db, j);
+      for (long r = 0; r < n; r++) {
+        acc = acc.add(load(g, r * oc + j));
+      }
+      store(acc, db, j);
+    }
+    CpuElementwise.biasBackwardScalar(dbias, dout, end, colTo);
+  }
 }

@@ -245,4 +245,28 @@ class CpuKernelParityTest {
     assertThat(ys[0]).isZero();
     assertThat(ys[1]).isEqualTo(1f);
   }
+
+  @Test
+  void layerNormAndBiasesAreBitIdenticalToReference() {
+    Random rng = new Random(39);
+    long n = 29, c = 83;
+    Tensor x = random(fast, rng, 2f, n, c), w = random(fast, rng, 1f, c);
+    Tensor bias = random(fast, rng, 1f, c), g = random(fast, rng, 1f, n, c);
+    Tensor out = fast.allocate(DType.F32, n, c);
+    Tensor mean = fast.allocate(DType.F32, n), rstd = fast.allocate(DType.F32, n);
+    fast.layerNormForward(out, mean, rstd, x, w, bias, 1e-5f);
+    Tensor dx = random(fast, rng, 1f, n, c), dw = random(fast, rng, 1f, c);
+    Tensor db = random(fast, rng, 1f, c);
+    Tensor rdx = copy(fast, dx), rdw = copy(fast, dw), rdb = copy(fast, db);
+    fast.layerNormBackward(dx, dw, db, g, x, w, mean, rstd);
+    reference.layerNormBackward(rdx, rdw, rdb, g, x, w, mean, rstd);
+    assertThat(sameBits(dx, rdx) && sameBits(dw, rdw) && sameBits(db, rdb)).isTrue();
+    Tensor y = copy(fast, g), ry = copy(fast, g);
+    fast.addBias(y, bias);
+    reference.addBias(ry, bias);
+    assertThat(sameBits(y, ry)).isTrue();
+    fast.biasBackward(db, g);
+    reference.biasBackward(rdb, g);
+    assertThat(sameBits(db, rdb)).isTrue();
+  }
 }
