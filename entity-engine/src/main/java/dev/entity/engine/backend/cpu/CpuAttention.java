@@ -177,6 +177,53 @@ final class CpuAttention {
   static final int LANES = CpuVectorMath.LANES;
   static final int BK = 4 * LANES;
   static final int BQ = 32;
+  static final int QB = 8 * CpuMatmul.MR;
+
+  /**
+   * tileAcc (BK, hsq) += w^T (BK, rows) @ rowsArr (rows, hsq) with the matmul micro-kernel: the
+   * contraction runs over the query rows of a block, so each 6 x 32 output tile stays in registers
+   * for all of them. w is (rows, BK) row-major, rowsArr (rows, hsq).
+   */
+  private static final class TileProduct {
+    final int hsq;
+    final float[] ap = new float[QB * CpuMatmul.MR];
+    final float[] bp;
+    final float[] out = new float[CpuMatmul.MR * CpuMatmul.NR];
+
+    TileProduct(int hsq) {
+      this.hsq = hsq;
+      this.bp = new float[QB * hsq];
+    }
+
+    void accumulate(float[] tileAcc, float[] w, float[] rowsArr, int rows) {
+      int nr = CpuMatmul.NR, mr = CpuMatmul.MR;
+      int slivers = hsq / nr;
+      for (int x = 0; x < slivers; x++) {
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(rowsArr, r * hsq + x * nr, bp, x * rows * nr + r * nr, nr);
+        }
+      }
+      for (int j0 = 0; j0 < BK; j0 += mr) {
+        int keys = Math.min(mr, BK - j0);
+        for (int r = 0; r < rows; r++) {
+          for (int jj = 0; jj < mr; jj++) {
+            ap[r * mr + jj] = jj < keys ? w[r * BK + j0 + jj] : 0f;
+          }
+        }
+        for (int x = 0; x < slivers; x++) {
+          CpuMatmul.microKernel(ap, 0, bp, x * rows * nr, rows, out);
+          for (int jj = 0; jj < keys; jj++) {
+            int at = (j0 + jj) * hsq + x * nr;
+            for (int c = 0; c < nr; c += LANES) {
+              FloatVector.fromArray(F, tileAcc, at + c)
+                  .add(FloatVector.fromArray(F, out, jj * nr + c))
+                  .intoArray(tileAcc, at + c);
+            }
+          }
+        }
+      }
+    }
+  }
 
   static int padded(long hs) {
     return (int) ((hs + LANES - 1) / LANES * LANES);
@@ -249,11 +296,11 @@ final class CpuAttention {
     }
 
     /** out[j] = g . v_j for the whole tile (g holds HS floats). */
-    void valueDots(float[] g, int hs, float[] out) {
+    void valueDots(float[] g, int gOff, int hs, float[] out) {
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
       FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
       for (int i = 0; i < hs; i++) {
-        FloatVector x = FloatVector.broadcast(F, g[i]);
+        FloatVector x = FloatVector.broadcast(F, g[gOff + i]);
         int base = i * BK;
         a0 = x.fma(FloatVector.fromArray(F, vt, base), a0);
         a1 = x.fma(FloatVector.fromArray(F, vt, base + LANES), a1);
@@ -282,26 +329,19 @@ final class CpuAttention {
   }
 
   /**
-   * row[0 : hsp] += sum over j < count of w[j] * rows[j * hsp : (j + 1) * hsp], one vector of the
-   * row at a time so that its accumulator stays in a register across all j.
+   * row[0 : hsp] += sum over j < count of w[wOff + j] * rows[j * hsp : (j + 1) * hsp], one vector
+   * of the row at a time so that its accumulator stays in a register across all j.
    */
   private static void weightedRowSum(
-      float[] row, int rowOff, float[] w, float[] rows, int count, int hsp) {
+      float[] row, int rowOff, float[] w, int wOff, float[] rows, int count, int hsp) {
     for (int x = 0; x < hsp; x += LANES) {
       FloatVector acc = FloatVector.fromArray(F, row, rowOff + x);
       for (int j = 0; j < count; j++) {
-        acc = FloatVector.broadcast(F, w[j]).fma(FloatVector.fromArray(F, rows, j * hsp + x), acc);
+        acc =
+            FloatVector.broadcast(F, w[wOff + j])
+                .fma(FloatVector.fromArray(F, rows, j * hsp + x), acc);
       }
       acc.intoArray(row, rowOff + x);
-    }
-  }
-
-  /** row[0 : hsp] += w * src[off : off + hsp]. */
-  private static void axpyRow(float[] row, int rowOff, float w, float[] src, int off, int hsp) {
-    FloatVector wv = FloatVector.broadcast(F, w);
-    for (int i = 0; i < hsp; i += LANES) {
-      wv.fma(FloatVector.fromArray(F, src, off + i), FloatVector.fromArray(F, row, rowOff + i))
-          .intoArray(row, rowOff + i);
     }
   }
 
@@ -372,7 +412,7 @@ final class CpuAttention {
                     FloatVector.fromArray(F, acc, row + x).mul(correction).intoArray(acc, row + x);
                   }
                 }
-                weightedRowSum(acc, row, sc, tile.vr, visible, hsp);
+                weightedRowSum(acc, row, sc, 0, tile.vr, visible, hsp);
               }
             }
             for (int i = 0; i < rows; i++) {
@@ -421,62 +461,58 @@ final class CpuAttention {
               delta[g * t + ti] = dot(dos, qo, os, qo, hs);
             }
           }
-          float[] qrow = new float[hsp];
-          float[] grow = new float[hsp];
+          int hsq = (hs + CpuMatmul.NR - 1) / CpuMatmul.NR * CpuMatmul.NR;
+          float[] qRows = new float[QB * hsq];
+          float[] gRows = new float[QB * hsq];
+          float[] pBlock = new float[QB * BK];
+          float[] dsBlock = new float[QB * BK];
           float[] dqrow = new float[hsp];
-          float[] dkTile = new float[BK * hsp];
-          float[] dvTile = new float[BK * hsp];
+          float[] dkTile = new float[BK * hsq];
+          float[] dvTile = new float[BK * hsq];
           float[] sc = new float[BK];
           float[] dp = new float[BK];
+          TileProduct product = new TileProduct(hsq);
           for (long s0 = 0; s0 < t; s0 += BK) {
             tile.load(d, ks, vs, segs, b, kh, s0, hsp, true);
             java.util.Arrays.fill(dkTile, 0f);
             java.util.Arrays.fill(dvTile, 0f);
             for (int g = 0; g < group; g++) {
               long h = kh * group + g;
-              for (long ti = s0; ti < t; ti++) {
-                long qo = d.qIndex(b, ti, h);
-                MemorySegment.copy(qs, CpuElements.F32, qo * 4, qrow, 0, hs);
-                MemorySegment.copy(dos, CpuElements.F32, qo * 4, grow, 0, hs);
-                tile.scores(qrow, 0, hs, scale, sc);
-                int qSeg = segs == null ? 0 : getI32(segs, b * t + ti);
-                int visible = tile.mask(sc, s0, ti, segs != null, qSeg);
-                float rowLse = getF32(ls, d.lseIndex(b, h, ti));
-                tile.valueDots(grow, hs, dp);
-                float rowDelta = delta[g * t + (int) ti];
-                java.util.Arrays.fill(dqrow, 0f);
-                boolean any = false;
-                for (int j = 0; j < BK; j += LANES) {
-                  FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(rowLse));
-                  p.intoArray(sc, j);
-                  FloatVector ds = p.mul(FloatVector.fromArray(F, dp, j).sub(rowDelta)).mul(scale);
-                  ds.intoArray(dp, j);
-                }
-                for (int j = 0; j < visible; j++) {
-                  float p = sc[j];
-                  if (p == 0f) {
-                    dp[j] = 0f; // masked keys contribute nothing to dq either
-                    continue;
+              for (long q0 = s0; q0 < t; q0 += QB) {
+                int rows = (int) Math.min(QB, t - q0);
+                for (int i = 0; i < rows; i++) {
+                  long ti = q0 + i;
+                  long qo = d.qIndex(b, ti, h);
+                  MemorySegment.copy(qs, CpuElements.F32, qo * 4, qRows, i * hsq, hs);
+                  MemorySegment.copy(dos, CpuElements.F32, qo * 4, gRows, i * hsq, hs);
+                  tile.scores(qRows, i * hsq, hs, scale, sc);
+                  int qSeg = segs == null ? 0 : getI32(segs, b * t + ti);
+                  int visible = tile.mask(sc, s0, ti, segs != null, qSeg);
+                  float rowLse = getF32(ls, d.lseIndex(b, h, ti));
+                  tile.valueDots(gRows, i * hsq, hs, dp);
+                  float rowDelta = delta[g * t + (int) ti];
+                  for (int j = 0; j < BK; j += LANES) {
+                    FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(rowLse));
+                    p.intoArray(pBlock, i * BK + j);
+                    p.mul(FloatVector.fromArray(F, dp, j).sub(rowDelta))
+                        .mul(scale)
+                        .intoArray(dsBlock, i * BK + j);
                   }
-                  any = true;
-                  axpyRow(dkTile, j * hsp, dp[j], qrow, 0, hsp);
-                  axpyRow(dvTile, j * hsp, p, grow, 0, hsp);
-                }
-                if (any) {
-                  weightedRowSum(dqrow, 0, dp, tile.kr, visible, hsp);
-                }
-                if (any) {
+                  java.util.Arrays.fill(dqrow, 0f);
+                  weightedRowSum(dqrow, 0, dsBlock, i * BK, tile.kr, visible, hsp);
                   for (int x = 0; x < hs; x++) {
                     setF32(dqs, qo + x, getF32(dqs, qo + x) + dqrow[x]);
                   }
                 }
+                product.accumulate(dvTile, pBlock, gRows, rows); // dV += P^T dO
+                product.accumulate(dkTile, dsBlock, qRows, rows); // dK += dS^T Q
               }
             }
             for (int j = 0; j < tile.cols; j++) {
               long ko = d.kvIndex(b, s0 + j, kh);
               for (int x = 0; x < hs; x++) {
-                setF32(dks, ko + x, getF32(dks, ko + x) + dkTile[j * hsp + x]);
-                setF32(dvs, ko + x, getF32(dvs, ko + x) + dvTile[j * hsp + x]);
+                setF32(dks, ko + x, getF32(dks, ko + x) + dkTile[j * hsq + x]);
+                setF32(dvs, ko + x, getF32(dvs, ko + x) + dvTile[j * hsq + x]);
               }
             }
           }
