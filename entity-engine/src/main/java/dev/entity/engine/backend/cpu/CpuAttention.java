@@ -345,6 +345,11 @@ final class CpuAttention {
     }
   }
 
+  /**
+   * Forward over (batch, query head) tasks: blocks of QB query rows against key tiles of BK keys.
+   * Both products of a tile, S = Q K^T and O += P V, run on the matmul micro-kernel over slivers of
+   * MR query rows; the softmax in between keeps a running max and sum per row (flash attention).
+   */
   static void forwardBlocked(
       WorkerPool pool,
       Tensor out,
@@ -357,71 +362,139 @@ final class CpuAttention {
       Dims d) {
     MemorySegment os = out.data(), ls = lse.data(), qs = q.data(), ks = k.data(), vs = v.data();
     MemorySegment segs = segments == null ? null : segments.data();
-    int hs = (int) d.hs(), hsp = padded(hs);
+    int mr = CpuMatmul.MR, nr = CpuMatmul.NR;
+    int hs = (int) d.hs(), hsq = (hs + nr - 1) / nr * nr;
+    int kSlivers = BK / nr, vSlivers = hsq / nr;
     long group = d.nh() / d.nkv();
+    int t = (int) d.t();
     pool.run(
         (int) (d.b() * d.nh()),
         task -> {
           long b = task / d.nh(), h = task % d.nh(), kh = h / group;
-          KeyTile tile = new KeyTile(hs, hsp);
-          float[] qr = new float[BQ * hs];
-          float[] acc = new float[BQ * hsp];
-          float[] max = new float[BQ];
-          float[] sum = new float[BQ];
-          float[] sc = new float[BK];
+          float[] ktS = new float[kSlivers * hs * nr];
+          float[] vS = new float[vSlivers * BK * nr];
+          int[] segK = new int[BK];
+          float[] qPack = new float[QB * hs];
+          float[] acc = new float[QB * hsq];
+          float[] max = new float[QB];
+          float[] sum = new float[QB];
+          float[] tileOut = new float[mr * nr];
+          float[] scores = new float[mr * BK];
+          float[] pPack = new float[BK * mr];
           float[] lanes = new float[LANES];
-          for (long t0 = 0; t0 < d.t(); t0 += BQ) {
-            int rows = (int) Math.min(BQ, d.t() - t0);
-            for (int i = 0; i < rows; i++) {
-              MemorySegment.copy(qs, CpuElements.F32, d.qIndex(b, t0 + i, h) * 4, qr, i * hs, hs);
+          float[] row = new float[hs];
+          for (int q0 = 0; q0 < t; q0 += QB) {
+            int rows = Math.min(QB, t - q0);
+            int slivers = (rows + mr - 1) / mr;
+            java.util.Arrays.fill(qPack, 0f);
+            for (int r = 0; r < rows; r++) {
+              MemorySegment.copy(qs, CpuElements.F32, d.qIndex(b, q0 + r, h) * 4, row, 0, hs);
+              int base = (r / mr) * hs * mr + r % mr;
+              for (int x = 0; x < hs; x++) {
+                qPack[base + x * mr] = row[x];
+              }
             }
             java.util.Arrays.fill(acc, 0f);
             java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(sum, 0f);
-            for (long s0 = 0; s0 < t0 + rows; s0 += BK) {
-              tile.load(d, ks, vs, segs, b, kh, s0, hsp, false);
-              for (int i = 0; i < rows; i++) {
-                long t = t0 + i;
-                if (s0 > t) {
-                  continue;
+            for (int s0 = 0; s0 < q0 + rows; s0 += BK) {
+              int cols = Math.min(BK, t - s0);
+              java.util.Arrays.fill(ktS, 0f);
+              java.util.Arrays.fill(vS, 0f);
+              for (int j = 0; j < cols; j++) {
+                long ko = d.kvIndex(b, s0 + j, kh);
+                MemorySegment.copy(ks, CpuElements.F32, ko * 4, row, 0, hs);
+                int kBase = (j / nr) * hs * nr + j % nr;
+                for (int x = 0; x < hs; x++) {
+                  ktS[kBase + x * nr] = row[x];
                 }
-                tile.scores(qr, i * hs, hs, scale, sc);
-                int qSeg = segs == null ? 0 : getI32(segs, b * d.t() + t);
-                int visible = tile.mask(sc, s0, t, segs != null, qSeg);
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                  tileMax = Math.max(tileMax, sc[j]);
+                MemorySegment.copy(vs, CpuElements.F32, ko * 4, row, 0, hs);
+                for (int x = 0; x < hs; x++) {
+                  vS[(x / nr) * BK * nr + j * nr + x % nr] = row[x];
                 }
-                if (tileMax == Float.NEGATIVE_INFINITY) {
-                  continue;
+                segK[j] = segs == null ? 0 : getI32(segs, b * d.t() + s0 + j);
+              }
+              for (int sl = 0; sl < slivers; sl++) {
+                int r0 = sl * mr;
+                if (s0 > q0 + r0 + mr - 1) {
+                  continue; // the whole tile lies in the future of these rows
                 }
-                float newMax = Math.max(max[i], tileMax);
-                float correction = CpuVectorMath.exp(max[i] - newMax);
-                FloatVector sumVector = FloatVector.zero(F);
-                for (int j = 0; j < BK; j += LANES) {
-                  FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(newMax));
-                  p.intoArray(sc, j);
-                  sumVector = sumVector.add(p);
-                }
-                float tileSum = CpuVectorMath.sumLanes(sumVector, lanes);
-                sum[i] = sum[i] * correction + tileSum;
-                max[i] = newMax;
-                int row = i * hsp;
-                if (correction != 1f) {
-                  for (int x = 0; x < hsp; x += LANES) {
-                    FloatVector.fromArray(F, acc, row + x).mul(correction).intoArray(acc, row + x);
+                for (int x = 0; x < kSlivers; x++) {
+                  CpuMatmul.microKernel(qPack, sl * hs * mr, ktS, x * hs * nr, hs, tileOut);
+                  for (int rr = 0; rr < mr; rr++) {
+                    for (int c = 0; c < nr; c += LANES) {
+                      FloatVector.fromArray(F, tileOut, rr * nr + c)
+                          .mul(scale)
+                          .intoArray(scores, rr * BK + x * nr + c);
+                    }
                   }
                 }
-                weightedRowSum(acc, row, sc, 0, tile.vr, visible, hsp);
+                for (int rr = 0; rr < mr; rr++) {
+                  int r = r0 + rr;
+                  long tq = q0 + r;
+                  boolean live = r < rows && s0 <= tq;
+                  float tileMax = Float.NEGATIVE_INFINITY;
+                  if (live) {
+                    int qSeg = segs == null ? 0 : getI32(segs, b * d.t() + tq);
+                    int visible = (int) Math.min(cols, tq - s0 + 1);
+                    for (int j = 0; j < BK; j++) {
+                      int at = rr * BK + j;
+                      if (j >= visible || (segs != null && segK[j] != qSeg)) {
+                        scores[at] = Float.NEGATIVE_INFINITY;
+                      } else {
+                        tileMax = Math.max(tileMax, scores[at]);
+                      }
+                    }
+                  }
+                  if (tileMax == Float.NEGATIVE_INFINITY) {
+                    for (int j = 0; j < BK; j++) {
+                      pPack[j * mr + rr] = 0f;
+                    }
+                    continue;
+                  }
+                  float newMax = Math.max(max[r], tileMax);
+                  float correction = CpuVectorMath.exp(max[r] - newMax);
+                  FloatVector sumVector = FloatVector.zero(F);
+                  for (int j = 0; j < BK; j += LANES) {
+                    FloatVector p =
+                        CpuVectorMath.exp(
+                            FloatVector.fromArray(F, scores, rr * BK + j).sub(newMax));
+                    p.intoArray(scores, rr * BK + j);
+                    sumVector = sumVector.add(p);
+                  }
+                  sum[r] = sum[r] * correction + CpuVectorMath.sumLanes(sumVector, lanes);
+                  max[r] = newMax;
+                  if (correction != 1f) {
+                    for (int x = 0; x < hsq; x += LANES) {
+                      FloatVector.fromArray(F, acc, r * hsq + x)
+                          .mul(correction)
+                          .intoArray(acc, r * hsq + x);
+                    }
+                  }
+                  for (int j = 0; j < BK; j++) {
+                    pPack[j * mr + rr] = scores[rr * BK + j];
+                  }
+                }
+                for (int x = 0; x < vSlivers; x++) {
+                  CpuMatmul.microKernel(pPack, 0, vS, x * BK * nr, BK, tileOut);
+                  for (int rr = 0; rr < mr && r0 + rr < rows; rr++) {
+                    int at = (r0 + rr) * hsq + x * nr;
+                    for (int c = 0; c < nr; c += LANES) {
+                      FloatVector.fromArray(F, acc, at + c)
+                          .add(FloatVector.fromArray(F, tileOut, rr * nr + c))
+                          .intoArray(acc, at + c);
+                    }
+                  }
+                }
               }
             }
-            for (int i = 0; i < rows; i++) {
-              long qo = d.qIndex(b, t0 + i, h);
-              float inv = 1f / sum[i];
+            for (int r = 0; r < rows; r++) {
+              long qo = d.qIndex(b, q0 + r, h);
+              float inv = 1f / sum[r];
               for (int x = 0; x < hs; x++) {
-                setF32(os, qo + x, acc[i * hsp + x] * inv);
+                setF32(os, qo + x, acc[r * hsq + x] * inv);
               }
-              setF32(ls, d.lseIndex(b, h, t0 + i), max[i] + (float) Math.log(sum[i]));
+              setF32(ls, d.lseIndex(b, h, q0 + r), max[r] + (float) Math.log(sum[r]));
             }
           }
         });
