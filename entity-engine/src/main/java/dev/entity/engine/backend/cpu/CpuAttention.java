@@ -10,6 +10,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -434,7 +435,14 @@ final class CpuAttention {
                   long tq = q0 + r;
                   boolean live = r < rows && s0 <= tq;
                   float tileMax = Float.NEGATIVE_INFINITY;
-                  if (live) {
+                  if (live && segs == null && cols == BK && s0 + BK - 1 <= tq) {
+                    // every key of the tile is visible: no mask, a vector max (exact in any order)
+                    FloatVector m = FloatVector.fromArray(F, scores, rr * BK);
+                    for (int j = LANES; j < BK; j += LANES) {
+                      m = m.max(FloatVector.fromArray(F, scores, rr * BK + j));
+                    }
+                    tileMax = m.reduceLanes(VectorOperators.MAX);
+                  } else if (live) {
                     int qSeg = segs == null ? 0 : getI32(segs, b * d.t() + tq);
                     int visible = (int) Math.min(cols, tq - s0 + 1);
                     for (int j = 0; j < BK; j++) {

@@ -74,14 +74,22 @@ public final class CpuBackend implements Backend {
     return new Tensor(dtype, shape, segment, Device.CPU);
   }
 
+  /**
+   * Frees a tensor made by {@link #allocate} (or a reshape of one). Anything else is left alone: on
+   * the CPU {@link #upload} returns the host tensor itself, so device-portable code that frees what
+   * it uploaded must not fail here; views and already-freed tensors are ignored the same way.
+   */
   @Override
   public synchronized void free(Tensor t) {
     Arena arena = allocations.remove(t.data());
-    if (arena == null) {
-      throw new IllegalArgumentException(
-          t + " was not allocated by this backend, is a view of another tensor, or was freed");
+    if (arena != null) {
+      arena.close();
     }
-    arena.close();
+  }
+
+  /** True while {@code t} (or the tensor it reshapes) is an allocation of this backend. */
+  synchronized boolean owns(Tensor t) {
+    return allocations.containsKey(t.data());
   }
 
   @Override
