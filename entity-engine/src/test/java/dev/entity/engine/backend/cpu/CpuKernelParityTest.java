@@ -269,4 +269,36 @@ class CpuKernelParityTest {
     reference.biasBackward(rdb, g);
     assertThat(sameBits(db, rdb)).isTrue();
   }
+
+  @Test
+  void attentionAndCrossEntropyBitsDoNotDependOnTheThreadCount() {
+    Random rng = new Random(40);
+    long b = 2, t = 40, nh = 4, nkv = 2, hs = 16;
+    Tensor q = random(fast, rng, 1f, b, t, nh, hs);
+    Tensor k = random(fast, rng, 1f, b, t, nkv, hs);
+    Tensor v = random(fast, rng, 1f, b, t, nkv, hs);
+    Tensor g = random(fast, rng, 1f, b, t, nh, hs);
+    Tensor logits = random(fast, rng, 3f, 12, 333);
+    Tensor targets = HostTensors.ints(fast, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 12);
+    Tensor[][] results = new Tensor[2][];
+    int[] threadCounts = {1, 3};
+    for (int run = 0; run < 2; run++) {
+      try (CpuBackend be = new CpuBackend(threadCounts[run], false)) {
+        Tensor out = fast.allocate(DType.F32, b, t, nh, hs);
+        Tensor lse = fast.allocate(DType.F32, b, nh, t);
+        Tensor dq = fast.allocate(DType.F32, b, t, nh, hs);
+        Tensor dk = fast.allocate(DType.F32, b, t, nkv, hs);
+        Tensor dv = fast.allocate(DType.F32, b, t, nkv, hs);
+        Tensor grad = copy(fast, logits);
+        Tensor losses = fast.allocate(DType.F32, 12);
+        be.attentionForward(out, lse, q, k, v, null, 0.25f);
+        be.attentionBackward(dq, dk, dv, g, q, k, v, out, lse, null, 0.25f);
+        be.crossEntropyForwardBackward(losses, grad, targets, -100, 1f);
+        results[run] = new Tensor[] {out, lse, dq, dk, dv, grad, losses};
+      }
+    }
+    for (int i = 0; i < results[0].length; i++) {
+      assertThat(sameBits(results[0][i], results[1][i])).as("result %d", i).isTrue();
+    }
+  }
 }
