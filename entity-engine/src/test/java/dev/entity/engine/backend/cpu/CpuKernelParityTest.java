@@ -49,7 +49,14 @@ class CpuKernelParityTest {
   void matmulMatchesReferenceOnShapesThatDoNotTile() {
     Random rng = new Random(30);
     long[][] shapes = {
-      {1, 1, 1}, {7, 3, 5}, {37, 50, 45}, {13, 257, 33}, {6, 16, 32}, {5, 1600, 7}, {3, 20, 3100}
+      {1, 1, 1},
+      {7, 3, 5},
+      {70, 40, 16},
+      {37, 50, 45},
+      {13, 257, 33},
+      {6, 16, 32},
+      {5, 1600, 7},
+      {3, 20, 3100}
     };
     for (long[] s : shapes) {
       long m = s[0], k = s[1], n = s[2];
@@ -299,6 +306,24 @@ class CpuKernelParityTest {
     }
     for (int i = 0; i < results[0].length; i++) {
       assertThat(sameBits(results[0][i], results[1][i])).as("result %d", i).isTrue();
+    }
+  }
+
+  @Test
+  void matmulWithAHalfPrecisionLeftOperandMatchesReference() {
+    Random rng = new Random(41);
+    for (long[] s : new long[][] {{25, 19, 9}, {25, 19, 40}}) {
+      long m = s[0], k = s[1], n = s[2];
+      for (boolean ta : new boolean[] {false, true}) {
+        Tensor a32 = random(fast, rng, 1f, ta ? k : m, ta ? m : k);
+        Tensor a = fast.allocate(DType.BF16, a32.shape());
+        fast.convert(a, a32);
+        Tensor b = random(fast, rng, 1f, k, n);
+        Tensor out = fast.allocate(DType.F32, m, n), expected = fast.allocate(DType.F32, m, n);
+        fast.matmul(out, a, b, ta, false, 1f, false);
+        reference.matmul(expected, a, b, ta, false, 1f, false);
+        assertClose(out, expected, 1e-5 * Math.sqrt(k), "bf16 a, ta=" + ta + " n=" + n);
+      }
     }
   }
 }
