@@ -167,12 +167,13 @@ final class CpuAttention {
 
   // ---- the blocked kernel ----------------------------------------------------------------------
   //
-  // Keys come in tiles of BK = 4 vectors, packed transposed (kt[d * BK + j]) so that one query's BK
-  // scores are 4 vector accumulators over HS broadcast FMAs, and values row by row padded to HSP (a
-  // whole number of vectors). Forward keeps a running max and sum per query row (flash attention)
-  // and runs in parallel over (batch, query head). Backward runs over (batch, key/value head): the
-  // task owns dk and dv of its head, adding the group's query heads in order, so no two threads
-  // write the same element and the order of additions is fixed.
+  // Keys come in tiles of BK = 4 vectors. Forward (parallel over batch x query head) computes
+  // S = Q K^T and O += P V of a tile on the matmul micro-kernel, keeping a running max and sum per
+  // query row (flash attention). Backward runs over (batch, key/value head): per query row it
+  // recomputes P from the saved lse with the keys packed transposed (kt[d * BK + j], one query's BK
+  // scores in 4 vector accumulators), adds dq, and forms dK, dV of the tile as small products over
+  // blocks of query rows. The task owns dk and dv of its head and adds the group's query heads in
+  // order, so no two threads write the same element and the order of additions is fixed.
 
   static final VectorSpecies<Float> F = CpuVectorMath.F;
   static final int LANES = CpuVectorMath.LANES;
