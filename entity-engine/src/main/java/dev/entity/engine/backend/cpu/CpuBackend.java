@@ -502,7 +502,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         x.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.dropoutScalar(out, x, p, seed, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.dropoutScalar(out, x, p, seed, from, to);
+          } else {
+            CpuVectorOps.dropout(out, x, p, seed, from, to);
+          }
+        });
   }
 
   // ---- loss -----------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -175,5 +178,35 @@ final class CpuVectorOps {
       store(acc, db, j);
     }
     CpuElementwise.biasBackwardScalar(dbias, dout, end, colTo);
+  }
+
+  static final VectorSpecies<Integer> I = F.withLanes(int.class);
+
+  /**
+   * Dropout on full vectors: the same key and hash as {@link CpuElementwise#dropoutUniform} in
+   * 32-bit lanes, so the mask is bit-identical to the reference's.
+   */
+  static void dropout(Tensor out, Tensor x, float p, long seed, long from, long to) {
+    MemorySegment o = out.data(), xs = x.data();
+    float keepScale = 1f / (1f - p);
+    IntVector laneIndex = IntVector.zero(I).addIndex(1);
+    long end = vectorEnd(from, to);
+    for (long i = from; i < end; i += LANES) {
+      if ((i >>> 32) != ((i + LANES - 1) >>> 32)) {
+        CpuElementwise.dropoutScalar(out, x, p, seed, i, i + LANES); // lanes straddle 2^32
+        continue;
+      }
+      int mixed = (int) seed + CpuElementwise.fmix32((int) (seed >>> 32) ^ (int) (i >>> 32));
+      IntVector h = laneIndex.add((int) i).mul(0x9E3779B9).add(mixed);
+      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85ebca6b);
+      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xc2b2ae35);
+      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
+      FloatVector u =
+          ((FloatVector) h.lanewise(VectorOperators.LSHR, 8).convert(VectorOperators.I2F, 0))
+              .mul(0x1.0p-24f);
+      VectorMask<Float> keep = u.compare(VectorOperators.GE, p);
+      store(load(xs, i).mul(keepScale).blend(0f, keep.not()), o, i);
+    }
+    CpuElementwise.dropoutScalar(out, x, p, seed, end, to);
   }
 }

@@ -326,4 +326,16 @@ class CpuKernelParityTest {
       }
     }
   }
+
+  @Test
+  void dropoutMaskIsBitIdenticalToReference() {
+    Random rng = new Random(42);
+    Tensor x = random(fast, rng, 1f, 10_007);
+    Tensor out = fast.allocate(DType.F32, 10_007), ref = fast.allocate(DType.F32, 10_007);
+    for (long seed : new long[] {0, 7, -3L << 40}) {
+      fast.dropout(out, x, 0.1f, seed);
+      reference.dropout(ref, x, 0.1f, seed);
+      assertThat(sameBits(out, ref)).as("seed %d", seed).isTrue();
+    }
+  }
 }
