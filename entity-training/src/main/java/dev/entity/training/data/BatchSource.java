@@ -16,7 +16,10 @@ import dev.entity.engine.model.Batch;
  * is kept, not dropped). So {@link #withMicroBatchSize} with {@code m/2} (the trainer's answer to
  * out-of-memory, together with doubling gradient accumulation) maps position {@code i} to {@code
  * 2i}, and an optimizer step of {@code accumulation} micro-batches covers the same rows before and
- * after. Implementations are not thread-safe.
+ * after — provided an optimizer step never spans two epochs: the last step of an epoch takes only
+ * the micro-batches left in it ({@link #microBatchesInNextStep}), so steps start at batch indices
+ * that are multiples of the accumulation, and {@link #stepsPerEpoch} is the same before and after
+ * halving. Implementations are not thread-safe.
  */
 public interface BatchSource {
 
@@ -25,6 +28,23 @@ public interface BatchSource {
 
   /** Micro-batches in every epoch, the smaller last one included: ceil(rows / micro-batch size). */
   long batchesPerEpoch();
+
+  /**
+   * Optimizer steps per epoch with {@code accumulation} micro-batches per step: ceil(batches /
+   * accumulation), i.e. ceil(rows / (micro-batch size * accumulation)) whatever the split.
+   */
+  default long stepsPerEpoch(int accumulation) {
+    return (batchesPerEpoch() + accumulation - 1) / accumulation;
+  }
+
+  /**
+   * Micro-batches the optimizer step starting at {@link #position()} takes: {@code accumulation},
+   * or fewer for the last step of an epoch (a step never spans two epochs). Scale each
+   * micro-batch's loss by its share of the step's targets, or by 1 / this count.
+   */
+  default int microBatchesInNextStep(int accumulation) {
+    return (int) Math.min(accumulation, batchesPerEpoch() - position().batchIndex());
+  }
 
   /** Rows in every epoch. */
   long rowsPerEpoch();
