@@ -106,16 +106,21 @@ public record TokenizedDataset(List<TrainingExample> samples, TokenizationStatis
     if (c.isPlainText()) {
       return plainText(c.messages().getFirst().content(), tokenizer);
     }
-    List<ChatMessage> messages = new ArrayList<>(c.messages().size());
-    for (Message m : c.messages()) {
-      messages.add(new ChatMessage(ChatMessage.Role.valueOf(m.role().name()), m.content()));
-    }
     try {
-      return template.encodeForTraining(messages, tokenizer, policy);
+      return template.encodeForTraining(chatMessages(c), tokenizer, policy);
     } catch (EngineException e) {
       throw new EntityException(
           c.source() + ":" + c.line() + ": cannot apply the chat template: " + e.getMessage(), e);
     }
+  }
+
+  /** A conversation's messages as the engine's chat-template messages. */
+  public static List<ChatMessage> chatMessages(Conversation c) {
+    List<ChatMessage> messages = new ArrayList<>(c.messages().size());
+    for (Message m : c.messages()) {
+      messages.add(new ChatMessage(ChatMessage.Role.valueOf(m.role().name()), m.content()));
+    }
+    return messages;
   }
 
   private static TrainingExample plainText(String text, Tokenizer tokenizer) {
