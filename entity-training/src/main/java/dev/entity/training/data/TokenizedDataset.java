@@ -47,6 +47,7 @@ public record TokenizedDataset(List<TrainingExample> samples, TokenizationStatis
   /**
    * Tokenizes conversations in order.
    *
+   * @param template the chat template; may be null when every conversation is plain text
    * @param maxSeqLength tokens kept per sample (at least 2: one input and one target)
    * @throws EntityException when a conversation cannot be rendered by the template, naming its
    *     source file and line
@@ -105,6 +106,15 @@ public record TokenizedDataset(List<TrainingExample> samples, TokenizationStatis
       Conversation c, Tokenizer tokenizer, ChatTemplate template, LabelPolicy policy) {
     if (c.isPlainText()) {
       return plainText(c.messages().getFirst().content(), tokenizer);
+    }
+    if (template == null) {
+      throw new EntityException(
+          c.source()
+              + ":"
+              + c.line()
+              + ": a chat conversation needs a chat template, and none was given; use the"
+              + " model's own or a built-in one: "
+              + String.join(", ", ChatTemplate.BUILT_IN));
     }
     try {
       return template.encodeForTraining(chatMessages(c), tokenizer, policy);
