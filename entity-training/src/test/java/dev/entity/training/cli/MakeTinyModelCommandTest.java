@@ -6,11 +6,17 @@ import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.engine.template.ChatTemplate;
 import dev.entity.engine.tokenizer.Tokenizer;
+import dev.entity.training.data.DatasetLoader;
+import dev.entity.training.data.DatasetOptions;
+import dev.entity.training.data.TokenizedDataset;
+import dev.entity.training.data.TrainingBatches;
+import dev.entity.training.train.TrainingConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -42,6 +48,20 @@ class MakeTinyModelCommandTest {
     assertThat(tok.vocabSize()).isEqualTo(config.vocabSize()).isBetween(400, 512);
     assertThat(ChatTemplate.fromTokenizer(tok, null).family()).isPresent();
     assertThat(MakeTinyModelCommand.defaultCorpus()).endsWith(Path.of("data", "sample.jsonl"));
+    // the quickstart's pairing: the sample data on the tiny model, default config
+    var sample =
+        DatasetLoader.load(DatasetOptions.of(MakeTinyModelCommand.defaultCorpus())).train();
+    TrainingBatches prepared =
+        TrainingBatches.prepare(
+            sample,
+            List.of(),
+            tok,
+            ChatTemplate.fromTokenizer(tok, null),
+            TrainingConfig.defaults(model.toString()),
+            TokenizedDataset.Progress.none());
+    System.out.println("sample data on the tiny qwen2: " + prepared.trainStatistics().describe());
+    assertThat(prepared.trainStatistics().skipped()).isZero();
+    assertThat(prepared.trainStatistics().sequences()).isEqualTo(sample.size());
   }
 
   @Test
