@@ -407,6 +407,18 @@ def main():
     record("gpt2prefix", d, special_cases(["<|im_start|>", "<|im_end|>"]) +
            ["<|im_end|>   after", "a <|im_end|>\n b"])
 
+    # SmolLM / SmolLM2: individual Digits, then ByteLevel with the GPT-2 regex
+    d = byte_level(
+        "smollm",
+        pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]),
+        ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        lambda t: processors.ByteLevel(trim_offsets=False),
+        550,
+        {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|im_start|>",
+         "eos_token": "<|im_end|>", "pad_token": "<|im_end|>", "unk_token": "<|endoftext|>"})
+    record("smollm", d, special_cases(["<|im_start|>", "<|im_end|>"]))
+
     # Llama 3: Split(regex) + ByteLevel(no regex), ignore_merges, BOS by TemplateProcessing
     llama3_specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
                        "<|end_header_id|>", "<|eot_id|>"]

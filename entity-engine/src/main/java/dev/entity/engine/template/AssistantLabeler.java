@@ -1,7 +1,10 @@
-// Convention: assistant spans are found by incremental prefix rendering, never by searching for the
-// message text: the span of assistant message i is what render(messages[..i+1]) adds after
-// render(messages[..i], add_generation_prompt=true). A token is labelled when it overlaps a span,
-// up to and including the last end-of-turn token inside it; what follows (a newline) is not.
+// Convention: assistant spans are found by rendering, never by searching for the message text: the
+// span of assistant message i is what render(messages[..i+1]) adds after render(messages[..i],
+// add_generation_prompt=true); where a template is not prefix-stable, it is where the full
+// rendering
+// changes when that message's content is replaced by a marker, plus the end-of-turn token after it.
+// A token is labelled when it overlaps a span, up to and including the last end-of-turn token in
+// it.
 package dev.entity.engine.template;
 
 import dev.entity.engine.EngineException;
@@ -32,25 +35,29 @@ final class AssistantLabeler {
       }
       String prompt = template.render(messages.subList(0, i), true);
       String upTo = template.render(messages.subList(0, i + 1), false);
-      if (!upTo.startsWith(prompt) || !full.startsWith(upTo)) {
-        throw new EngineException(
-            template.name()
-                + ": rendering is not prefix-stable at message "
-                + i
-                + " (the conversation up to an assistant message does not start with the prompt"
-                + " rendered before it), so assistant tokens cannot be located; use a built-in"
-                + " template ("
-                + String.join(", ", ChatTemplate.BUILT_IN)
-                + ") or a template whose earlier turns do not depend on later ones");
+      if (upTo.startsWith(prompt) && full.startsWith(upTo)) {
+        spans.add(new int[] {prompt.length(), upTo.length(), 0});
+      } else {
+        spans.add(contentSpan(template, messages, i, full));
       }
-      spans.add(new int[] {prompt.length(), upTo.length()});
     }
     Encoding enc = tokenizer.encodeWithOffsets(full, false);
-    int n = enc.size();
     Set<Integer> endOfTurn = new HashSet<>();
     for (int id : template.endOfTurnIds(tokenizer)) {
       endOfTurn.add(id);
     }
+    for (int[] span : spans) {
+      if (span[2] == 1) {
+        // a content span found by difference: take in the end-of-turn token right after it
+        int next = firstTokenAtOrAfter(enc, span[1]);
+        if (next < enc.size()
+            && endOfTurn.contains(enc.ids()[next])
+            && full.substring(span[1], enc.starts()[next]).isBlank()) {
+          span[1] = enc.ends()[next];
+        }
+      }
+    }
+    int n = enc.size();
     boolean[] label = new boolean[n];
     int[] eosBefore = new int[n + 1]; // EOS ids to insert before token k (k == n: at the end)
     for (int[] span : spans) {
@@ -128,6 +135,41 @@ final class AssistantLabeler {
     }
     return new TrainingExample(ids, labels);
   }
+
+  /**
+   * The span of assistant message {@code i}'s rendered content in {@code full}, found where the
+   * rendering changes when that content alone is replaced by a marker: {@code [start, end, 1]}. For
+   * templates whose earlier turns depend on later ones (e.g. reasoning dropped from history).
+   */
+  private static int[] contentSpan(
+      ChatTemplate template, List<ChatMessage> messages, int i, String full) {
+    List<ChatMessage> marked = new ArrayList<>(messages);
+    marked.set(i, ChatMessage.assistant(MARKER));
+    String other = template.render(marked, false);
+    int prefix = 0;
+    int max = Math.min(full.length(), other.length());
+    while (prefix < max && full.charAt(prefix) == other.charAt(prefix)) {
+      prefix++;
+    }
+    int suffix = 0;
+    while (suffix < max - prefix
+        && full.charAt(full.length() - 1 - suffix) == other.charAt(other.length() - 1 - suffix)) {
+      suffix++;
+    }
+    if (!other.contains(MARKER) || prefix > full.length() - suffix) {
+      throw new EngineException(
+          template.name()
+              + ": cannot locate assistant message "
+              + i
+              + " in the rendered conversation (the template does not render it as given); use a"
+              + " built-in template ("
+              + String.join(", ", ChatTemplate.BUILT_IN)
+              + ")");
+    }
+    return new int[] {prefix, full.length() - suffix, 1};
+  }
+
+  private static final String MARKER = "\uE000\uE001";
 
   private static int firstTokenAtOrAfter(Encoding enc, int position) {
     for (int k = 0; k < enc.size(); k++) {

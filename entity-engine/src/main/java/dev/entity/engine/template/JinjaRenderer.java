@@ -82,16 +82,23 @@ final class JinjaRenderer {
 
   private static final Pattern STRIP_BEFORE_EXPRESSION = Pattern.compile("\\s*\\{\\{-");
   private static final Pattern STRIP_AFTER_EXPRESSION = Pattern.compile("-}}\\s*");
+  private static final Pattern GENERATION = Pattern.compile("\\{%(-?)\\s*generation\\s*(-?)%}");
+  private static final Pattern END_GENERATION =
+      Pattern.compile("\\{%(-?)\\s*endgeneration\\s*(-?)%}");
 
   /**
    * Rewrites the Jinja2 forms Jinjava reads differently: {@code {{-}/{@code -}}} whitespace control
    * on expressions (Jinjava honours it only on tags), {@code x[::-1]}, and filters inside {@code
-   * namespace(k=v|f - 1)} arguments (Jinjava binds the filter after the named parameter).
+   * namespace(k=v|f - 1)} arguments (Jinjava binds the filter after the named parameter), and the
+   * {@code {% generation %}} block of HF's assistant-mask extension.
    */
   static String translate(String template) {
     String s = STRIP_BEFORE_EXPRESSION.matcher(template).replaceAll("{{");
     s = STRIP_AFTER_EXPRESSION.matcher(s).replaceAll("}}");
     s = REVERSED.matcher(s).replaceAll("($1|reverse|list)");
+    // HF's {% generation %} marks assistant text for its own masks; it renders its body unchanged
+    s = GENERATION.matcher(s).replaceAll("{%$1 if true $2%}");
+    s = END_GENERATION.matcher(s).replaceAll("{%$1 endif $2%}");
     return parenthesizeNamespaceArguments(s);
   }
 
@@ -101,12 +108,12 @@ final class JinjaRenderer {
     int at;
     while ((at = s.indexOf("namespace(", from)) >= 0) {
       int open = at + "namespace(".length();
-      int close = matchingParen(s, open);
+      List<String> args = new java.util.ArrayList<>();
+      int close = scanArguments(s, open, args);
       if (close < 0) {
         break;
       }
       out.append(s, from, open);
-      List<String> args = splitTopLevel(s.substring(open, close));
       for (int i = 0; i < args.size(); i++) {
         String arg = args.get(i);
         int eq = arg.indexOf('=');
@@ -123,9 +130,15 @@ final class JinjaRenderer {
     return out.append(s.substring(from)).toString();
   }
 
-  private static int matchingParen(String s, int from) {
+  /**
+   * Scans the arguments of a call whose text starts at {@code from} (just after the opening
+   * parenthesis), adding each top-level argument to {@code args}; returns the index of the closing
+   * parenthesis, or -1 if there is none.
+   */
+  private static int scanArguments(String s, int from, List<String> args) {
     int depth = 0;
     char quote = 0;
+    int start = from;
     for (int i = from; i < s.length(); i++) {
       char c = s.charAt(i);
       if (quote != 0) {
@@ -136,42 +149,19 @@ final class JinjaRenderer {
         quote = c;
       } else if (c == '(' || c == '[' || c == '{') {
         depth++;
-      } else if (c == ')' || c == ']' || c == '}') {
-        if (depth == 0) {
-          return c == ')' ? i : -1;
-        }
+      } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
         depth--;
-      }
-    }
-    return -1;
-  }
-
-  private static List<String> splitTopLevel(String args) {
-    List<String> out = new java.util.ArrayList<>();
-    int depth = 0;
-    char quote = 0;
-    int start = 0;
-    for (int i = 0; i < args.length(); i++) {
-      char c = args.charAt(i);
-      if (quote != 0) {
-        if (c == quote) {
-          quote = 0;
+      } else if (c == ')') {
+        if (!s.substring(start, i).isBlank() || !args.isEmpty()) {
+          args.add(s.substring(start, i));
         }
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-      } else if (c == '(' || c == '[' || c == '{') {
-        depth++;
-      } else if (c == ')' || c == ']' || c == '}') {
-        depth--;
+        return i;
       } else if (c == ',' && depth == 0) {
-        out.add(args.substring(start, i));
+        args.add(s.substring(start, i));
         start = i + 1;
       }
     }
-    if (!args.substring(start).isBlank() || !out.isEmpty()) {
-      out.add(args.substring(start));
-    }
-    return out;
+    return -1;
   }
 
   /** The {@code raise_exception(message)} global of HF templates. */

@@ -182,6 +182,16 @@ class ChatTemplateTest {
   }
 
   @Test
+  void generationBlocksRenderTheirBody() {
+    String src =
+        "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{%- endgeneration %}"
+            + "{% else %}{{ m.content }}|{% endif %}{% endfor %}";
+    ChatTemplate t = ChatTemplate.of("gen", src, null, null);
+    assertThat(t.render(List.of(ChatMessage.user("q"), ChatMessage.assistant("a")), false))
+        .isEqualTo("q|a");
+  }
+
+  @Test
   void tojsonFormatsLikePythonJsonDumps() {
     ChatTemplate t =
         ChatTemplate.of(

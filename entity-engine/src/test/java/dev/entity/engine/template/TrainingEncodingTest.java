@@ -210,15 +210,54 @@ class TrainingEncodingTest {
   }
 
   @Test
-  void templateWhoseHistoryDependsOnTheFutureIsRefused() {
+  void templateWhoseHistoryDependsOnTheFutureIsLabelledByDifference() {
     // renders earlier turns differently once a later message exists: no stable prefix
     String src =
         "{% for m in messages %}{{ m.role }}{{ messages | length }}:{{ m.content }};{% endfor %}";
     Tokenizer gpt2 = ChatTemplateTest.fixture("gpt2");
     ChatTemplate t = ChatTemplate.of("unstable", src, null, "<|endoftext|>");
+    TrainingExample ex =
+        t.encodeForTraining(ChatTemplateTest.NO_SYSTEM, gpt2, LabelPolicy.ASSISTANT_ONLY);
+    List<int[]> runs = labelledRuns(ex);
+    assertThat(runs).hasSize(2);
+    assertThat(gpt2.decode(runs.get(0), false)).isEqualTo("4.<|endoftext|>");
+    assertThat(gpt2.decode(runs.get(1), false)).isEqualTo("6, of course.<|endoftext|>");
+  }
+
+  @Test
+  void reasoningDroppedFromHistoryStillLabelsEveryTurn() throws java.io.IOException {
+    String qwen3 = null;
+    try (var in = getClass().getResourceAsStream("/fixtures/tokenizers/chat_templates.json")) {
+      for (var node : new com.fasterxml.jackson.databind.ObjectMapper().readTree(in)) {
+        if (node.get("name").asText().equals("qwen3like")) {
+          qwen3 = node.get("template").asText();
+        }
+      }
+    }
+    Tokenizer qwen2 = ChatTemplateTest.fixture("qwen2");
+    ChatTemplate t = ChatTemplate.of("qwen3like", qwen3, null, "<|im_end|>");
+    List<ChatMessage> messages =
+        List.of(
+            ChatMessage.user("Q1"),
+            ChatMessage.assistant("<think>\nreasoning\n</think>\n\nA1"),
+            ChatMessage.user("Q2"),
+            ChatMessage.assistant("A2"));
+    List<int[]> runs =
+        labelledRuns(t.encodeForTraining(messages, qwen2, LabelPolicy.ASSISTANT_ONLY));
+    assertThat(runs).hasSize(2);
+    assertThat(qwen2.decode(runs.get(0), false)).isEqualTo("A1<|im_end|>");
+    assertThat(qwen2.decode(runs.get(1), false)).isEqualTo("<think>\n\n</think>\n\nA2<|im_end|>");
+  }
+
+  @Test
+  void templateThatDropsAssistantContentIsRefused() {
+    String src =
+        "{% for m in messages %}{% if m.role == 'user' %}{{ m.content }}{% endif %}{{ messages | length }}{% endfor %}";
+    Tokenizer gpt2 = ChatTemplateTest.fixture("gpt2");
+    ChatTemplate t = ChatTemplate.of("lossy", src, null, "<|endoftext|>");
     assertThatThrownBy(
             () -> t.encodeForTraining(ChatTemplateTest.NO_SYSTEM, gpt2, LabelPolicy.ASSISTANT_ONLY))
         .isInstanceOf(EngineException.class)
-        .hasMessageContaining("unstable: rendering is not prefix-stable at message 1");
+        .hasMessageContaining("lossy: cannot locate assistant message 1");
   }
 }

@@ -20,12 +20,12 @@ class LongInputTest {
   void degenerateInputsRoundTrip(String kind) {
     Tokenizer t = TokenizerFixtureTest.tokenizer(kind);
     String[] inputs = {
-      "a".repeat(100_000),
-      " ".repeat(50_000) + "x",
-      "\n".repeat(20_000) + "\t ".repeat(20_000),
-      "😀".repeat(20_000),
-      "<|".repeat(20_000),
-      "1234567890".repeat(5_000),
+      "a".repeat(20_000),
+      " ".repeat(10_000) + "x",
+      "\n".repeat(5_000) + "\t ".repeat(5_000),
+      "😀".repeat(5_000),
+      "<|".repeat(5_000),
+      "1234567890".repeat(2_000),
     };
     for (String s : inputs) {
       Encoding enc = t.encodeWithOffsets(s, false);
