@@ -13,17 +13,27 @@ split on whitespace, drop empty tokens; ROUGE-N from clipped n-gram counts
 (precision = overlap / max(#prediction n-grams, 1), recall = overlap / max(#target n-grams, 1));
 ROUGE-L from the LCS length over tokens (0 when either side has no tokens);
 F = 2PR / (P + R), 0 when P + R = 0; score_multi keeps, per ROUGE type, the target with the highest
-F (the first on ties). The fixture metadata records this.
+F (the first on ties). The fixture metadata records this. With use_stemmer=True, tokens longer
+than 3 characters go through nltk's real PorterStemmer() (default NLTK_EXTENSIONS mode), exactly
+as rouge-score does; porter_stems.tsv records that stemmer's output for every word of 4+ letters in
+nltk's own top-level and nltk/stem sources (a large, reproducible English vocabulary) plus the
+paper's examples and hostile cases.
+
+Needs sacrebleu and nltk (pip install sacrebleu nltk).
 
 Run:  /work/venv/bin/python scripts/reference/make_eval_fixtures.py
-Out:  entity-training/src/test/resources/fixtures/eval/eval_metrics.json
+Out:  entity-training/src/test/resources/fixtures/eval/eval_metrics.json and porter_stems.tsv
 """
 import collections
 import json
 import os
 import re
 
+import glob
+
+import nltk
 import sacrebleu
+from nltk.stem.porter import PorterStemmer
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "entity-training", "src", "test",
@@ -86,10 +96,15 @@ class RougeReference:
     NON_ALNUM = re.compile(r"[^a-z0-9]+")
     VALID = re.compile(r"^[a-z0-9]+$")
 
+    stemmer = None  # set to nltk's PorterStemmer() for use_stemmer=True
+
     @classmethod
     def tokenize(cls, text):
         text = cls.NON_ALNUM.sub(" ", text.lower())
-        return [t for t in re.split(r"\s+", text) if cls.VALID.match(t)]
+        tokens = re.split(r"\s+", text)
+        if cls.stemmer:
+            tokens = [cls.stemmer.stem(t) if len(t) > 3 else t for t in tokens]
+        return [t for t in tokens if cls.VALID.match(t)]
 
     @staticmethod
     def fmeasure(p, r):
@@ -153,14 +168,55 @@ def streams(refs_per_pair):
     return [[r[k] if k < len(r) else None for r in refs_per_pair] for k in range(width)]
 
 
-def corpus_case(name, hyps, refs_per_pair):
-    ref_streams = streams(refs_per_pair)
+def rouge_means(hyps, refs_per_pair):
     rouge = [RougeReference.score_multi([r for r in refs if r is not None], h)
              for h, refs in zip(hyps, refs_per_pair)]
-    mean_f = {k: sum(s[k][2] for s in rouge) / len(rouge) for k in ("rouge1", "rouge2", "rougeL")}
-    return {"name": name, "hypotheses": hyps, "reference_streams": ref_streams,
-            "bleu": bleu_json(sacrebleu.corpus_bleu(hyps, ref_streams)),
-            "rouge_mean_fmeasure": mean_f}
+    return {k: sum(s[k][2] for s in rouge) / len(rouge) for k in ("rouge1", "rouge2", "rougeL")}
+
+
+def with_stemmer(compute):
+    RougeReference.stemmer = PorterStemmer()
+    try:
+        return compute()
+    finally:
+        RougeReference.stemmer = None
+
+
+def corpus_case(name, hyps, refs_per_pair):
+    return {"name": name, "hypotheses": hyps, "reference_streams": streams(refs_per_pair),
+            "bleu": bleu_json(sacrebleu.corpus_bleu(hyps, streams(refs_per_pair))),
+            "rouge_mean_fmeasure": rouge_means(hyps, refs_per_pair),
+            "rouge_mean_fmeasure_stemmed": with_stemmer(lambda: rouge_means(hyps, refs_per_pair))}
+
+
+STEM_EXAMPLES = [
+    "caresses", "ponies", "ties", "caress", "cats", "feed", "agreed", "plastered", "bled",
+    "motoring", "sing", "conflated", "troubled", "sized", "hopping", "tanned", "falling", "hissing",
+    "fizzed", "failing", "filing", "happy", "sky", "skies", "dying", "lying", "tying", "news",
+    "innings", "outings", "cannings", "howe", "proceed", "exceed", "succeed", "relational",
+    "conditional", "rational", "valenci", "hesitanci", "digitizer", "conformabli", "radicalli",
+    "differentli", "vileli", "analogousli", "vietnamization", "predication", "operator",
+    "feudalism", "decisiveness", "hopefulness", "callousness", "formaliti", "sensitiviti",
+    "sensibiliti", "triplicate", "formative", "formalize", "electriciti", "electrical", "hopeful",
+    "goodness", "revival", "allowance", "inference", "airliner", "gyroscopic", "adjustable",
+    "defensible", "irritant", "replacement", "adjustment", "dependent", "adoption", "homologou",
+    "communism", "activate", "angulariti", "homologous", "effective", "bowdlerize", "probate",
+    "rate", "cease", "controll", "roll", "generously", "enjoy", "spied", "tied", "flies", "ied",
+    "ies", "yyyy", "yyyyyyyyyyyyyyyy", "ying", "eying", "1990s", "a1b2c3d4s", "ab", "abs", "ing",
+    "ings", "eed", "logi", "analogi", "fulli", "hopefulli", "alli", "typicalli", "syzygy", "toy",
+    "oed", "ssss", "yes", "says", "dies", "lies", "agreement", "running", "runner", "ran",
+]
+
+
+def stem_cases():
+    root = os.path.dirname(nltk.__file__)
+    files = sorted(glob.glob(os.path.join(root, "*.py")) + glob.glob(os.path.join(root, "stem", "*.py")))
+    words = set(STEM_EXAMPLES)
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            words.update(re.findall(r"[a-z]{4,}", f.read().lower()))
+    stemmer = PorterStemmer()
+    return [(w, stemmer.stem(w)) for w in sorted(words)]
 
 
 def main():
@@ -177,6 +233,8 @@ def main():
             "corpus_bleu": bleu_json(sacrebleu.corpus_bleu([hyp], [[r] for r in refs])),
             "rouge_first_reference": rouge_json(RougeReference.score(present[0], hyp)),
             "rouge_best_reference": rouge_json(RougeReference.score_multi(present, hyp)),
+            "rouge_best_reference_stemmed": rouge_json(
+                with_stemmer(lambda: RougeReference.score_multi(present, hyp))),
         })
     hyps = [h for h, _ in PAIRS]
     refs = [r for _, r in PAIRS]
@@ -200,7 +258,9 @@ def main():
         "bleu_source": f"sacrebleu {sacrebleu.__version__}: corpus_bleu(hyps, ref_streams) and "
                        "sentence_bleu(hyp, refs) with defaults; 13a strings from Tokenizer13a",
         "rouge_source": "reimplementation of Google rouge-score's algorithm (RougeReference in the "
-                        "generator script; rouge-score itself was not installable), use_stemmer=False",
+                        "generator script; rouge-score itself was not installable); the *_stemmed "
+                        f"values use nltk {nltk.__version__}'s real PorterStemmer() on tokens longer "
+                        "than 3 characters, as rouge-score's use_stemmer=True does",
         "pairs": pairs,
         "corpora": corpora,
     }
@@ -208,7 +268,12 @@ def main():
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=True, indent=1)
         f.write("\n")
-    print(f"wrote {path}: {len(pairs)} pairs, {len(corpora)} corpora")
+    stems = stem_cases()
+    stem_path = os.path.join(OUT, "porter_stems.tsv")
+    with open(stem_path, "w", encoding="utf-8") as f:
+        f.write(f"# word<TAB>stem from nltk {nltk.__version__} PorterStemmer() (NLTK_EXTENSIONS)\n")
+        f.writelines(f"{w}\t{st}\n" for w, st in stems)
+    print(f"wrote {path}: {len(pairs)} pairs, {len(corpora)} corpora; {stem_path}: {len(stems)} words")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * ROUGE-1, ROUGE-2 and ROUGE-L as Google's rouge-score computes them with its default tokenizer and
- * no stemmer: text is lowercased, every run of characters outside {@code [a-z0-9]} becomes a
- * separator, ROUGE-N counts clipped n-gram overlap, ROUGE-L takes the longest common subsequence of
- * tokens. With several targets the best-scoring target is kept per ROUGE type (rouge-score's {@code
- * score_multi}). Stemming ({@code use_stemmer=True}) is not offered.
+ * ROUGE-1, ROUGE-2 and ROUGE-L as Google's rouge-score computes them with its default tokenizer:
+ * text is lowercased, every run of characters outside {@code [a-z0-9]} becomes a separator, ROUGE-N
+ * counts clipped n-gram overlap, ROUGE-L takes the longest common subsequence of tokens. With
+ * several targets the best-scoring target is kept per ROUGE type (rouge-score's {@code
+ * score_multi}). Every method has a {@code useStemmer} variant, rouge-score's {@code
+ * use_stemmer=True}: tokens longer than 3 characters are reduced by {@link PorterStemmer} (NLTK's
+ * Porter stemmer, which rouge-score calls); without it there is no stemming, rouge-score's default.
  */
 public final class Rouge {
 
@@ -25,6 +27,11 @@ public final class Rouge {
    * the Kelvin sign U+212A (to "k"), which is why they are handled here by name.
    */
   public static List<String> tokenize(String text) {
+    return tokenize(text, false);
+  }
+
+  /** {@link #tokenize(String)}, then Porter-stems tokens longer than 3 characters if asked. */
+  public static List<String> tokenize(String text, boolean useStemmer) {
     List<String> tokens = new ArrayList<>();
     StringBuilder token = new StringBuilder();
     for (int i = 0; i < text.length(); ) {
@@ -43,6 +50,10 @@ public final class Rouge {
     }
     if (!token.isEmpty()) {
       tokens.add(token.toString());
+    }
+    if (useStemmer) {
+      tokens.replaceAll(t -> t.length() > 3 ? PorterStemmer.stem(t) : t);
+      tokens.removeIf(String::isEmpty);
     }
     return tokens;
   }
@@ -64,8 +75,13 @@ public final class Rouge {
 
   /** ROUGE-1, ROUGE-2 and ROUGE-L of {@code prediction} against one {@code target}. */
   public static RougeScores score(String target, String prediction) {
-    List<String> t = tokenize(target);
-    List<String> p = tokenize(prediction);
+    return score(target, prediction, false);
+  }
+
+  /** {@link #score(String, String)}, with rouge-score's {@code use_stemmer}. */
+  public static RougeScores score(String target, String prediction, boolean useStemmer) {
+    List<String> t = tokenize(target, useStemmer);
+    List<String> p = tokenize(prediction, useStemmer);
     return new RougeScores(rougeN(t, p, 1), rougeN(t, p, 2), rougeL(t, p));
   }
 
@@ -74,12 +90,18 @@ public final class Rouge {
    * ties), as rouge-score's {@code score_multi}; null targets are skipped.
    */
   public static RougeScores scoreMulti(List<String> targets, String prediction) {
+    return scoreMulti(targets, prediction, false);
+  }
+
+  /** {@link #scoreMulti(List, String)}, with rouge-score's {@code use_stemmer}. */
+  public static RougeScores scoreMulti(
+      List<String> targets, String prediction, boolean useStemmer) {
     RougeScores best = null;
     for (String target : targets) {
       if (target == null) {
         continue;
       }
-      RougeScores s = score(target, prediction);
+      RougeScores s = score(target, prediction, useStemmer);
       best =
           best == null
               ? s
@@ -103,13 +125,20 @@ public final class Rouge {
    */
   public static RougeCorpusScore corpus(
       List<String> hypotheses, List<List<String>> referenceStreams) {
+    return corpus(hypotheses, referenceStreams, false);
+  }
+
+  /** {@link #corpus(List, List)}, with rouge-score's {@code use_stemmer}. */
+  public static RougeCorpusScore corpus(
+      List<String> hypotheses, List<List<String>> referenceStreams, boolean useStemmer) {
     Bleu.requireCorpus("ROUGE", hypotheses, referenceStreams);
     List<RougeScores> pairs = new ArrayList<>(hypotheses.size());
     double r1 = 0;
     double r2 = 0;
     double rl = 0;
     for (int i = 0; i < hypotheses.size(); i++) {
-      RougeScores s = scoreMulti(Bleu.segmentReferences(referenceStreams, i), hypotheses.get(i));
+      RougeScores s =
+          scoreMulti(Bleu.segmentReferences(referenceStreams, i), hypotheses.get(i), useStemmer);
       pairs.add(s);
       r1 += s.rouge1().fmeasure();
       r2 += s.rouge2().fmeasure();

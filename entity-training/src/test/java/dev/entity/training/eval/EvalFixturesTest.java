@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -92,6 +93,10 @@ class EvalFixturesTest {
       List<String> refs = present(pair.get("references"));
       assertRouge(Rouge.score(refs.get(0), hyp), pair.get("rouge_first_reference"), hyp);
       assertRouge(Rouge.scoreMulti(refs, hyp), pair.get("rouge_best_reference"), hyp);
+      assertRouge(
+          Rouge.scoreMulti(refs, hyp, true),
+          pair.get("rouge_best_reference_stemmed"),
+          "stemmed " + hyp);
     }
   }
 
@@ -105,7 +110,39 @@ class EvalFixturesTest {
       close(got.rouge2(), want.get("rouge2").asDouble(), what + " rouge2", false);
       close(got.rougeL(), want.get("rougeL").asDouble(), what + " rougeL", false);
       assertThat(got.pairs()).hasSize(c.get("hypotheses").size());
+      RougeCorpusScore stemmed = Rouge.corpus(texts(c.get("hypotheses")), streams(c), true);
+      JsonNode wantStemmed = c.get("rouge_mean_fmeasure_stemmed");
+      close(
+          stemmed.rouge1(), wantStemmed.get("rouge1").asDouble(), what + " stemmed rouge1", false);
+      close(
+          stemmed.rouge2(), wantStemmed.get("rouge2").asDouble(), what + " stemmed rouge2", false);
+      close(
+          stemmed.rougeL(), wantStemmed.get("rougeL").asDouble(), what + " stemmed rougeL", false);
     }
+  }
+
+  @Test
+  void porterStemmerMatchesNltk() throws IOException {
+    int words = 0;
+    List<String> wrong = new ArrayList<>();
+    try (InputStream in =
+        EvalFixturesTest.class.getResourceAsStream("/fixtures/eval/porter_stems.tsv")) {
+      assertThat(in).as("stem fixture").isNotNull();
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (line.isEmpty() || line.startsWith("#")) {
+          continue;
+        }
+        String[] wordAndStem = line.split("\t");
+        words++;
+        String got = PorterStemmer.stem(wordAndStem[0]);
+        if (!got.equals(wordAndStem[1])) {
+          wrong.add(wordAndStem[0] + " -> " + got + " (nltk: " + wordAndStem[1] + ")");
+        }
+      }
+    }
+    System.out.printf("porter stems: %d words, %d differ from nltk%n", words, wrong.size());
+    assertThat(words).isGreaterThan(5000);
+    assertThat(wrong).isEmpty();
   }
 
   private static void assertBleu(BleuScore got, JsonNode want, String what) {

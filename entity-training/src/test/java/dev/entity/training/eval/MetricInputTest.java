@@ -63,6 +63,19 @@ class MetricInputTest {
   }
 
   @Test
+  void stemmerSurvivesDegenerateTokens() {
+    // NLTK walks back over runs of y's; a recursive walk would overflow on this.
+    String ys = "y".repeat(100_000);
+    assertThat(PorterStemmer.stem(ys)).startsWith("yyy");
+    assertThat(PorterStemmer.stem("ed")).isEqualTo("ed");
+    assertThat(PorterStemmer.stem("")).isEmpty();
+    assertThat(Rouge.tokenize("Running runners ran quickly 1990s", true))
+        .containsExactly("run", "runner", "ran", "quickli", "1990");
+    assertThat(Rouge.score("the runner is running", "a runner runs", true).rouge1().fmeasure())
+        .isGreaterThan(Rouge.score("the runner is running", "a runner runs").rouge1().fmeasure());
+  }
+
+  @Test
   void pythonWhitespaceIsNotJavasWhitespace() {
     // U+00A0 and U+202F are spaces to Python's str.split(), not to Character.isWhitespace.
     assertThat(PythonWhitespace.split("a\u00a0b\u202fc\u001cd"))
