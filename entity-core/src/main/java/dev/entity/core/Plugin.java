@@ -67,7 +67,7 @@ public interface Plugin<C extends Record> {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(configType, "configType");
     Objects.requireNonNull(body, "body");
-    Set<Stage> stageSet = Set.copyOf(EnumSet.copyOf(stages));
+    Set<Stage> stageSet = stages.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(stages));
     Set<String> resourceSet = Set.copyOf(resources);
     return new Plugin<>() {
       @Override

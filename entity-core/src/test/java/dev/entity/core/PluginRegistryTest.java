@@ -49,6 +49,23 @@ class PluginRegistryTest {
   }
 
   @Test
+  void unloadableServiceEntryIsAnEntityException(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path temp) throws Exception {
+    java.nio.file.Path services = temp.resolve("META-INF/services");
+    java.nio.file.Files.createDirectories(services);
+    java.nio.file.Files.writeString(
+        services.resolve("dev.entity.core.Plugin"), "no.such.PluginClass\n");
+    try (java.net.URLClassLoader loader =
+        new java.net.URLClassLoader(
+            new java.net.URL[] {temp.toUri().toURL()}, PluginRegistryTest.class.getClassLoader())) {
+      assertThatThrownBy(() -> PluginRegistry.discover(loader))
+          .isInstanceOf(EntityException.class)
+          .hasMessageContaining("cannot load a plugin listed in META-INF/services")
+          .hasMessageContaining("no.such.PluginClass");
+    }
+  }
+
+  @Test
   void stageParsingIgnoresCaseAndListsStagesWhenUnknown() {
     assertThat(Stage.parse("Review")).isEqualTo(Stage.REVIEW);
     assertThatThrownBy(() -> Stage.parse("parsee"))

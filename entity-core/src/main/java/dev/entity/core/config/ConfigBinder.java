@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.entity.core.EntityException;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Path;
@@ -53,6 +54,7 @@ public final class ConfigBinder {
 
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
+          .addModule(new JavaTimeModule())
           .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
@@ -318,7 +320,11 @@ public final class ConfigBinder {
         + hint;
   }
 
-  private static int editDistance(String a, String b) {
+  /**
+   * The Levenshtein distance between two strings, for "did you mean" hints on unknown keys (also
+   * used by the CLI's override keys).
+   */
+  public static int editDistance(String a, String b) {
     int[] previous = new int[b.length() + 1];
     int[] current = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

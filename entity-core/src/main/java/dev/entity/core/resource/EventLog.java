@@ -5,6 +5,7 @@ package dev.entity.core.resource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.entity.core.EntityException;
 import dev.entity.core.PluginLog;
 import dev.entity.core.Stage;
@@ -32,7 +33,12 @@ public final class EventLog implements Resource {
   public static final String FILE_NAME = "events.jsonl";
 
   private static final ObjectMapper JSON =
-      JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+          .build();
 
   private final Path file;
   private final BufferedWriter writer;

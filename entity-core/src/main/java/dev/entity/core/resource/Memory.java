@@ -4,7 +4,9 @@ package dev.entity.core.resource;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.entity.core.EntityException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +80,12 @@ public final class Memory implements Resource {
   public record Evaluation(
       String runId, long step, String name, double value, Verdict verdict, Instant time) {}
 
-  private static final ObjectMapper JSON = JsonMapper.builder().findAndAddModules().build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+          .build();
 
   private static final Pattern READ_ONLY_START =
       Pattern.compile(
@@ -229,16 +236,25 @@ public final class Memory implements Resource {
   /** The run with this id. */
   public synchronized Optional<Run> run(String runId) {
     return select("SELECT * FROM runs WHERE run_id = ?", runId).stream()
-        .map(
-            row ->
-                new Run(
-                    (String) row.get("run_id"),
-                    (String) row.get("workflow"),
-                    instant(row.get("started")),
-                    instant(row.get("finished")),
-                    (String) row.get("status"),
-                    (String) row.get("message")))
+        .map(Memory::toRun)
         .findFirst();
+  }
+
+  /** Every recorded run, oldest first. */
+  public synchronized List<Run> runs() {
+    return select("SELECT * FROM runs ORDER BY started, run_id").stream()
+        .map(Memory::toRun)
+        .toList();
+  }
+
+  private static Run toRun(Map<String, Object> row) {
+    return new Run(
+        (String) row.get("run_id"),
+        (String) row.get("workflow"),
+        instant(row.get("started")),
+        instant(row.get("finished")),
+        (String) row.get("status"),
+        (String) row.get("message"));
   }
 
   /** Appends a metric row. */
@@ -250,6 +266,32 @@ public final class Memory implements Resource {
         metric.name(),
         metric.value(),
         utc(metric.time()));
+  }
+
+  /** Appends metric rows in one transaction, e.g. everything logged at one step. */
+  public synchronized void addMetrics(List<Metric> metrics) {
+    try {
+      connection.setAutoCommit(false);
+      try (PreparedStatement statement = prepare("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)")) {
+        for (Metric metric : metrics) {
+          statement.setObject(1, metric.runId());
+          statement.setObject(2, metric.step());
+          statement.setObject(3, metric.name());
+          statement.setObject(4, metric.value());
+          statement.setObject(5, utc(metric.time()));
+          statement.addBatch();
+        }
+        statement.executeBatch();
+        connection.commit();
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new EntityException("memory database " + location + ": " + e.getMessage(), e);
+    }
   }
 
   /** The metrics of a run, by step then name. */

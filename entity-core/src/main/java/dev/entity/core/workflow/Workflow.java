@@ -19,6 +19,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -60,7 +61,8 @@ public final class Workflow {
 
   /** A builder for a workflow named {@code name} whose plugins come from {@code registry}. */
   public static Builder builder(String name, PluginRegistry registry) {
-    return new Builder(name, registry);
+    return new Builder(
+        Objects.requireNonNull(name, "name"), Objects.requireNonNull(registry, "registry"));
   }
 
   /** The workflow's name, recorded with each run. */
@@ -172,6 +174,14 @@ public final class Workflow {
         problems.add("resource '" + name + "' is added twice");
       }
       return this;
+    }
+
+    /**
+     * The names of the plugins placed so far, in the order added (a name may repeat); lets a caller
+     * such as the CLI find which plugin takes an override key before {@link #build()} binds.
+     */
+    public List<String> pluginNames() {
+      return pending.stream().map(Pending::pluginName).toList();
     }
 
     /** Records a problem found while reading the workflow, reported by {@link #build()}. */

@@ -175,6 +175,8 @@ public final class WorkflowExecutor {
           try {
             call(step, null);
           } catch (Cancellation.CancelledException e) {
+            // a plugin may stop on its own cancellation; the flag makes the result consistent
+            cancellation.cancel(e.getMessage());
             return cancelled(step);
           } catch (Exception
               | LinkageError

@@ -23,6 +23,8 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads workflow YAML: a mapping from stage name to a list of steps, each {@code {plugin: name,
@@ -57,6 +59,8 @@ public final class WorkflowYaml {
   record StorageConfig(String runFolder) {}
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private static final Pattern PROBLEM_MARK = Pattern.compile("line (\\d+), column (\\d+)");
 
   private WorkflowYaml() {}
 
@@ -107,7 +111,13 @@ public final class WorkflowYaml {
       Function<String, String> environment) {
     String substituted = EnvSubstitution.apply(text, source, environment);
     Workflow.Builder builder = Workflow.builder(name, registry);
-    try (JsonParser parser = YAML.getFactory().createParser(substituted)) {
+    JsonParser parser;
+    try {
+      parser = YAML.getFactory().createParser(substituted);
+    } catch (IOException e) {
+      throw new EntityException(source + ": cannot read: " + e, e);
+    }
+    try (parser) {
       parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
       JsonToken token = parser.nextToken();
       if (token == null || token == JsonToken.VALUE_NULL) {
@@ -146,15 +156,8 @@ public final class WorkflowYaml {
         readSteps(parser, source, stage, builder);
       }
     } catch (JsonProcessingException e) {
-      JsonLocation location = e.getLocation();
       throw new EntityException(
-          source
-              + (location == null
-                  ? ""
-                  : " line " + location.getLineNr() + " column " + location.getColumnNr())
-              + ": invalid YAML: "
-              + e.getOriginalMessage().lines().findFirst().orElse(""),
-          e);
+          source + yamlErrorAt(e, parser) + ": invalid YAML: " + yamlProblem(e), e);
     } catch (IOException e) {
       throw new EntityException(source + ": cannot read: " + e, e);
     }
@@ -223,6 +226,43 @@ public final class WorkflowYaml {
     } catch (ConfigException e) {
       e.violations().forEach(v -> builder.problem(where + ": " + v));
     }
+  }
+
+  /**
+   * " line L column C" of a YAML error: SnakeYAML's problem mark when its message has one (the
+   * context mark Jackson reports can be lines earlier), else Jackson's location, else the parser's
+   * (limit violations carry no location).
+   */
+  private static String yamlErrorAt(JsonProcessingException e, JsonParser parser) {
+    Matcher mark = PROBLEM_MARK.matcher(String.valueOf(e.getOriginalMessage()));
+    String line = null;
+    String column = null;
+    while (mark.find()) {
+      line = mark.group(1);
+      column = mark.group(2);
+    }
+    if (line != null) {
+      return " line " + line + " column " + column;
+    }
+    JsonLocation location = e.getLocation() != null ? e.getLocation() : parser.currentLocation();
+    return location == null
+        ? ""
+        : " line " + location.getLineNr() + " column " + location.getColumnNr();
+  }
+
+  /** The problem lines of a YAML error without SnakeYAML's source excerpt. */
+  private static String yamlProblem(JsonProcessingException e) {
+    return String.valueOf(e.getOriginalMessage())
+        .lines()
+        .filter(
+            l ->
+                !l.isBlank()
+                    && !l.startsWith(" in ")
+                    && !l.startsWith("    ")
+                    && !l.strip().equals("^"))
+        .map(String::strip)
+        .reduce((a, b) -> a + "; " + b)
+        .orElse("");
   }
 
   private static String at(String source, JsonParser parser) {

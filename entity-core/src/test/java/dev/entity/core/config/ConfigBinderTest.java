@@ -128,6 +128,21 @@ class ConfigBinderTest {
   }
 
   @Test
+  void bindsFromYamlIncludingExponentNumbersThatYamlReadsAsText() throws Exception {
+    var yaml =
+        new com.fasterxml.jackson.databind.ObjectMapper(
+            new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+    Training training =
+        ConfigBinder.bind(
+            Training.class,
+            yaml.readTree(
+                "dataset_path: d\nlearning_rate: 2e-5\nseed: 3\ntarget_modules: [a, b]\n"),
+            "config");
+    assertThat(training.learningRate()).isEqualTo(2e-5);
+    assertThat(training.targetModules()).containsExactly("a", "b");
+  }
+
+  @Test
   void unknownKeyIsRejectedWithKnownFieldsAndSuggestion() {
     List<String> found =
         violations(Training.class, map("dataset_path", "d", "seed", 1, "lora_rr", 4));

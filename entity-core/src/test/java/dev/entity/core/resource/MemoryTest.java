@@ -15,6 +15,8 @@ class MemoryTest {
 
   record DatasetInfo(String path, long records, List<String> splits) {}
 
+  record Stamp(Instant at, java.time.Duration took) {}
+
   private static final Instant T0 = Instant.parse("2026-01-02T03:04:05.123Z");
 
   @Test
@@ -22,13 +24,18 @@ class MemoryTest {
     try (Memory memory = Memory.inMemory()) {
       memory.put("dataset", new DatasetInfo("data/a.jsonl", 100L, List.of("train", "validation")));
       memory.put("count", 3);
+      memory.put("stamp", new Stamp(T0, java.time.Duration.ofSeconds(90)));
+      assertThat(memory.get("stamp", Stamp.class))
+          .contains(new Stamp(T0, java.time.Duration.ofSeconds(90)));
+      assertThat(memory.query("SELECT value FROM kv WHERE key = 'stamp'").getFirst().get("value"))
+          .isEqualTo("{\"at\":\"2026-01-02T03:04:05.123Z\",\"took\":\"PT1M30S\"}");
       assertThat(memory.get("dataset", DatasetInfo.class))
           .contains(new DatasetInfo("data/a.jsonl", 100L, List.of("train", "validation")));
       assertThat(memory.get("count", Integer.class)).contains(3);
       assertThat(memory.get("missing", String.class)).isEmpty();
       memory.put("count", 4);
       assertThat(memory.get("count", Integer.class)).contains(4);
-      assertThat(memory.keys()).containsExactly("count", "dataset");
+      assertThat(memory.keys()).containsExactly("count", "dataset", "stamp");
       assertThat(memory.remove("count")).isTrue();
       assertThat(memory.remove("count")).isFalse();
       assertThat(memory.query("SELECT value FROM kv WHERE key = ?", "dataset"))
@@ -63,6 +70,10 @@ class MemoryTest {
           .containsExactly(new Memory.Metric("r1", 10, "train_loss", 2.5, T0));
       assertThat(memory.run("r1"))
           .contains(new Memory.Run("r1", "train", T0, T0.plusSeconds(60), "completed", "ok"));
+      memory.startRun("r2", "train", T0.plusSeconds(120));
+      assertThat(memory.runs()).extracting(Memory.Run::runId).containsExactly("r1", "r2");
+      assertThat(memory.runs().get(1).finished()).isNull();
+      assertThat(memory.run("none")).isEmpty();
     }
   }
 
@@ -72,7 +83,19 @@ class MemoryTest {
       memory.addMetric(new Memory.Metric("r", 2, "lr", 1e-4, T0));
       memory.addMetric(new Memory.Metric("r", 1, "train_loss", 3.0, T0));
       memory.addMetric(new Memory.Metric("r", 2, "train_loss", 2.0, T0));
-      memory.addMetric(new Memory.Metric("other", 1, "train_loss", 9.0, T0));
+      memory.addMetrics(
+          List.of(
+              new Memory.Metric("other", 1, "train_loss", 9.0, T0),
+              new Memory.Metric("other", 1, "grad_norm", 0.5, T0)));
+      assertThat(memory.metrics("other")).hasSize(2);
+      assertThatThrownBy(
+              () ->
+                  memory.addMetrics(
+                      List.of(
+                          new Memory.Metric("other", 2, "x", 1, T0),
+                          new Memory.Metric("other", 3, null, 1, T0))))
+          .isInstanceOf(EntityException.class);
+      assertThat(memory.metrics("other")).as("a failed batch adds nothing").hasSize(2);
       memory.addCheckpoint(new Memory.Checkpoint("r", 2, "checkpoint-2", "val_loss", 2.1, T0));
       memory.addCheckpoint(new Memory.Checkpoint("r", 4, "checkpoint-4", null, Double.NaN, T0));
       memory.addEvaluation(

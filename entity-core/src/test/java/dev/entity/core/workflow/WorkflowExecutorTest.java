@@ -336,6 +336,25 @@ class WorkflowExecutorTest {
   }
 
   @Test
+  void pluginThrowingCancelledOnItsOwnEndsTheRunAsCancelled() {
+    Plugin<Plugin.NoConfig> quitter =
+        Plugin.of(
+            "quitter",
+            Plugin.NoConfig.class,
+            Set.of(Stage.PARSE),
+            Set.of(),
+            (c, x) -> {
+              throw new Cancellation.CancelledException("out of patience");
+            });
+    WorkflowResult result =
+        run(builder(quitter).add(Stage.PARSE, "quitter").add(Stage.DO, "a").build());
+    assertThat(result).isInstanceOf(WorkflowResult.Cancelled.class);
+    assertThat(((WorkflowResult.Cancelled) result).reason())
+        .isEqualTo("cancelled: out of patience");
+    assertThat(calls).isEmpty();
+  }
+
+  @Test
   void resourcesAreClosedWhenTheRunEndsEvenOnFailure() {
     List<String> closed = new ArrayList<>();
     Resource tracked = () -> closed.add("tracked");

@@ -118,6 +118,44 @@ class WorkflowYamlTest {
   }
 
   @Test
+  void hostileAndTruncatedYamlGetsAClearErrorQuickly() {
+    String laughs =
+        """
+        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+        g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+        input:
+          - plugin: a
+            config: {text: *g}
+        """;
+    assertThatThrownBy(() -> parse(laughs)).isInstanceOf(EntityException.class);
+    String deep =
+        "input:\n  - plugin: a\n    config: {text: " + "[".repeat(5000) + "]".repeat(5000) + "}\n";
+    assertThatThrownBy(() -> parse(deep))
+        .isInstanceOf(EntityException.class)
+        .hasMessageStartingWith("w.yaml line");
+    String full = "input:\n  - plugin: a\n    config: {text: \"abc\", times: 2}\n";
+    for (int cut = 1; cut < full.length(); cut++) {
+      String truncated = full.substring(0, cut);
+      try {
+        parse(truncated);
+      } catch (EntityException expected) {
+        assertThat(expected.getMessage()).startsWith("w");
+      }
+    }
+    assertThatThrownBy(() -> parse("input:\n\t- plugin: a\n"))
+        .hasMessageStartingWith("w.yaml line 2 column 1: invalid YAML: ")
+        .hasMessageContaining("TAB")
+        .hasMessageNotContaining("reader");
+    assertThatThrownBy(() -> parse("input:\n  - plugin: \"a\u0000\"\n"))
+        .isInstanceOf(EntityException.class);
+  }
+
+  @Test
   void missingEnvironmentVariableNamesFileAndLine() {
     assertThatThrownBy(() -> parse("input:\n  - plugin: a\n    config: {text: ${SUFFIX}}\n"))
         .isInstanceOf(EntityException.class)

@@ -1,8 +1,8 @@
 // Dimension legend: B batch, T time, N = B*T rows, C channels, NH query heads, NKV key/value heads,
 // HS head size, F intermediate size, V vocabulary, L layers, K rows per logits chunk, R LoRA rank.
-// Convention: all activations live in ONE arena carved into named views per (B, T); the arena is
-// reallocated only when a shape needs more than it holds, and the layer objects (cheap views over
-// parameters and arena) are rebuilt whenever the shape changes.
+// Convention: the layer objects are cheap views over the parameter store and the activation arena
+// ({@link Activations}); they are rebuilt whenever the batch shape changes, so no layer keeps a
+// buffer of another shape.
 package dev.entity.engine.model;
 
 import dev.entity.engine.EngineException;
@@ -82,8 +82,6 @@ public final class Decoder implements AutoCloseable {
     }
   }
 
-  private static final long LOGITS_CHUNK_ELEMENTS = 1L << 22; // 16 MB of F32 per logits chunk
-
   private final Backend backend;
   private final ModelConfig config;
   private final Family family;
@@ -92,10 +90,7 @@ public final class Decoder implements AutoCloseable {
   private final ParameterStore store;
   private final Tensor invFreq; // (HS/2) or null
 
-  private Tensor arena; // F32 activations, carved per (B, T)
-  private Map<String, Tensor> acts = Map.of();
-  private long planB = -1;
-  private long planT = -1;
+  private final Activations acts;
   private Embedding tokens;
   private Embedding positionTable;
   private Block[] blocks;
@@ -104,13 +99,7 @@ public final class Decoder implements AutoCloseable {
   private final List<LoraLinear> loraLayers = new ArrayList<>();
   private boolean adaptersDisabled;
 
-  private Arena batchArena;
-  private final List<Tensor> batchDevice = new ArrayList<>();
-  private Tensor ids; // (N) I32
-  private Tensor targets; // (N) I32
-  private Tensor positions; // (N) I32
-  private Tensor segments; // (B, T) I32
-  private Batch batch;
+  private DeviceBatch current;
 
   /** A decoder with zero base weights (LoRA A initialized, B zero); load or fill them next. */
   public Decoder(Backend backend, ModelConfig config, Options options) {
@@ -149,6 +138,7 @@ public final class Decoder implements AutoCloseable {
       throw e;
     }
     this.invFreq = inv;
+    this.acts = new Activations(backend, config, family, options, loraPaths);
   }
 
   /**
@@ -183,11 +173,12 @@ public final class Decoder implements AutoCloseable {
     boolean transposed = family.linearsTransposedInFiles();
     long c = config.hiddenSize();
     List<Slot> s = new ArrayList<>();
-    s.add(new Slot(family.tokenEmbedding(), new long[] {config.vocabSize(), c}, vector, false));
+    // Embedding tables are matrices too: the backend's lookup reads BF16/F16 tables.
+    s.add(new Slot(family.tokenEmbedding(), new long[] {config.vocabSize(), c}, matrix, false));
     if (family.positionEmbedding() != null) {
       s.add(
           new Slot(
-              family.positionEmbedding(), new long[] {config.maxPositions(), c}, vector, false));
+              family.positionEmbedding(), new long[] {config.maxPositions(), c}, matrix, false));
     }
     for (int l = 0; l < config.numLayers(); l++) {
       String p = family.layerPrefix(l);
@@ -249,37 +240,11 @@ public final class Decoder implements AutoCloseable {
   }
 
   /**
-   * Fills the base weights with random values, as Hugging Face initializes a fresh model: matrices
-   * and embeddings normal(0, std), norm weights 1, biases 0; each tensor's values depend only on
-   * the seed and its name. For benchmarks and tests on real shapes without a download.
+   * Fills the base weights with random values as a fresh Hugging Face model is initialized (see
+   * {@link RandomWeights}); for benchmarks and tests on real shapes without a download.
    */
   public void initializeRandom(long seed, float std) {
-    try (Arena arena = Arena.ofConfined()) {
-      for (Slot s : store.slots()) {
-        if (HfCheckpoint.isAdapter(s.name())) {
-          continue;
-        }
-        long count = s.count();
-        Tensor host =
-            new Tensor(
-                DType.F32, s.shape(), arena.allocate(ValueLayout.JAVA_FLOAT, count), Device.CPU);
-        boolean vector = s.shape().length == 1;
-        boolean bias = s.name().endsWith(".bias");
-        java.util.SplittableRandom rng =
-            new java.util.SplittableRandom(ParameterStore.slotSeed(seed, s.name()));
-        for (long i = 0; i < count; i++) {
-          float v = vector ? (bias ? 0f : 1f) : (float) (gaussian(rng) * std);
-          host.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
-        }
-        store.copyFromHost(s.name(), host);
-      }
-    }
-  }
-
-  private static double gaussian(java.util.SplittableRandom rng) {
-    double u1 = 1.0 - rng.nextDouble(); // (0, 1]
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    RandomWeights.fill(store, seed, std);
   }
 
   public Backend backend() {
@@ -310,130 +275,17 @@ public final class Decoder implements AutoCloseable {
     }
   }
 
-  // ---------------------------------------------------------------- activations
-
-  private void plan(long b, long t) {
-    if (b == planB && t == planT) {
-      return;
-    }
-    long n = b * t;
-    long c = config.hiddenSize();
-    long qDim = config.qDim();
-    long kvDim = config.kvDim();
-    long f = config.intermediateSize();
-    long v = config.vocabSize();
-    int layers = config.numLayers();
-    SlotLayout.Builder lb = SlotLayout.builder();
-    for (int l = 0; l <= layers; l++) {
-      lb.add("x." + l, n, c);
-    }
-    if (options.gradientCheckpointing()) {
-      declareBlock(lb, "rec.", b, t);
-    } else {
-      for (int l = 0; l < layers; l++) {
-        declareBlock(lb, "l" + l + ".", b, t);
-      }
-    }
-    lb.add("lnf", n, c);
-    if (family.layerNorm()) {
-      lb.add("meanf", n);
-    }
-    lb.add("rstdf", n).add("losses", n).add("dlnf", n, c).add("dres", n, c);
-    lb.add("branch", n, c).add("dln", n, c);
-    lb.add("datt", n, qDim).add("dq", n, qDim).add("dk", n, kvDim).add("dv", n, kvDim);
-    lb.add("dh1", n, f).add("dact", n, f);
-    if (family.swiglu()) {
-      lb.add("dh2", n, f);
-    }
-    if (!loraPaths.isEmpty()) {
-      long maxIn = 0;
-      for (ModelConfig.LayerLinear lin : config.layerLinears()) {
-        if (loraPaths.contains(lin.path())) {
-          maxIn = Math.max(maxIn, lin.in());
-        }
-      }
-      lb.add("lora.dh", n, options.lora().rank());
-      if (options.lora().dropout() > 0) {
-        lb.add("lora.dropped", n, maxIn).add("lora.dxd", n, maxIn);
-      }
-    }
-    long k = CrossEntropy.chunkRows(v, n, LOGITS_CHUNK_ELEMENTS);
-    lb.add("logits", k, v);
-    SlotLayout layout = lb.build();
-    if (arena == null || arena.elementCount() < layout.totalElements()) {
-      if (arena != null) {
-        backend.free(arena);
-        arena = null;
-      }
-      arena = backend.allocate(DType.F32, layout.totalElements());
-    }
-    acts = layout.carve(arena);
-    planB = b;
-    planT = t;
-    buildLayers(k);
+  /**
+   * Frees the activation arena (e.g. after an out-of-memory failure, before retrying with a smaller
+   * micro-batch); the next forward plans and allocates it again.
+   */
+  public void releaseActivations() {
+    acts.release();
   }
 
-  private void declareBlock(SlotLayout.Builder lb, String p, long b, long t) {
-    long n = b * t;
-    long c = config.hiddenSize();
-    long f = config.intermediateSize();
-    lb.add(p + "ln1", n, c).add(p + "rstd1", n).add(p + "ln2", n, c).add(p + "rstd2", n);
-    if (family.layerNorm()) {
-      lb.add(p + "mean1", n).add(p + "mean2", n);
-    }
-    lb.add(p + "q", n, config.qDim())
-        .add(p + "k", n, config.kvDim())
-        .add(p + "v", n, config.kvDim());
-    lb.add(p + "att", n, config.qDim()).add(p + "lse", b, config.numHeads(), t);
-    lb.add(p + "res1", n, c).add(p + "h1", n, f).add(p + "act", n, f);
-    if (family.swiglu()) {
-      lb.add(p + "h2", n, f);
-    }
-    for (String path : loraPaths) {
-      lb.add(p + "lora." + path, n, options.lora().rank());
-    }
-  }
-
-  private Tensor act(String name) {
-    return acts.get(name);
-  }
-
-  private Scratch scratch(String name) {
-    Tensor t = acts.get(name);
-    return t == null ? null : new Scratch(t);
-  }
-
-  private Block.Saved saved(int layer) {
-    String p = options.gradientCheckpointing() ? "rec." : "l" + layer + ".";
-    List<ModelConfig.LayerLinear> linears = config.layerLinears();
-    List<Tensor> attnLora = new ArrayList<>();
-    List<Tensor> mlpLora = new ArrayList<>();
-    for (ModelConfig.LayerLinear lin : linears) {
-      Tensor saved = act(p + "lora." + lin.path());
-      (lin.path().startsWith("mlp.") ? mlpLora : attnLora).add(saved);
-    }
-    Tensor outLora = attnLora.removeLast(); // o_proj / attn.c_proj comes last among attention's
-    Attention.Saved attention =
-        new Attention.Saved(
-            act(p + "q"),
-            act(p + "k"),
-            act(p + "v"),
-            act(p + "att"),
-            act(p + "lse"),
-            attnLora.toArray(Tensor[]::new),
-            outLora);
-    Mlp.Saved mlp =
-        new Mlp.Saved(act(p + "h1"), act(p + "h2"), act(p + "act"), mlpLora.toArray(Tensor[]::new));
-    return new Block.Saved(
-        act(p + "ln1"),
-        act(p + "mean1"),
-        act(p + "rstd1"),
-        attention,
-        act(p + "res1"),
-        act(p + "ln2"),
-        act(p + "mean2"),
-        act(p + "rstd2"),
-        mlp);
+  /** Elements of the activation arena now allocated (F32), for memory reports. */
+  public long activationElements() {
+    return acts.elements();
   }
 
   private void buildLayers(long chunkRows) {
@@ -461,12 +313,12 @@ public final class Decoder implements AutoCloseable {
                 all.get(4),
                 all.get(5),
                 all.get(6),
-                scratch("dh1"),
-                scratch("dh2"),
-                scratch("dact"));
+                acts.scratch("dh1"),
+                acts.scratch("dh2"),
+                acts.scratch("dact"));
       } else {
         attention = attention(new Projection[] {all.get(0)}, all.get(1), rope);
-        mlp = new Gelu(backend, all.get(2), all.get(3), scratch("dh1"), scratch("dact"));
+        mlp = new Gelu(backend, all.get(2), all.get(3), acts.scratch("dh1"), acts.scratch("dact"));
       }
       blocks[l] =
           new Block(
@@ -475,14 +327,18 @@ public final class Decoder implements AutoCloseable {
               attention,
               norm(p + family.mlpNorm()),
               mlp,
-              scratch("branch"),
-              scratch("dln"));
+              acts.scratch("branch"),
+              acts.scratch("dln"));
     }
     finalNorm = norm(family.finalNorm());
     String headName = config.tieWordEmbeddings() ? family.tokenEmbedding() : family.lmHead();
     head =
         new CrossEntropy(
-            backend, store.param(headName), store.grad(headName), scratch("logits"), chunkRows);
+            backend,
+            store.param(headName),
+            store.grad(headName),
+            acts.scratch("logits"),
+            chunkRows);
     setAdaptersDisabled(adaptersDisabled);
   }
 
@@ -495,14 +351,14 @@ public final class Decoder implements AutoCloseable {
         config.numHeads(),
         config.numKvHeads(),
         config.headDim(),
-        scratch("datt"),
-        scratch("dq"),
-        scratch("dk"),
-        scratch("dv"));
+        acts.scratch("datt"),
+        acts.scratch("dq"),
+        acts.scratch("dk"),
+        acts.scratch("dv"));
   }
 
   private Embedding embedding(String name) {
-    return new Embedding(backend, store.param(name), store.grad(name), scratch("branch"));
+    return new Embedding(backend, store.param(name), store.grad(name), acts.scratch("branch"));
   }
 
   private Norm norm(String module) {
@@ -542,9 +398,9 @@ public final class Decoder implements AutoCloseable {
             store.grad(bb),
             options.lora().scale(),
             (float) options.lora().dropout(),
-            scratch("lora.dropped"),
-            scratch("lora.dh"),
-            scratch("lora.dxd"));
+            acts.scratch("lora.dropped"),
+            acts.scratch("lora.dh"),
+            acts.scratch("lora.dxd"));
     loraLayers.add(lora);
     return lora;
   }
@@ -552,59 +408,19 @@ public final class Decoder implements AutoCloseable {
   // ---------------------------------------------------------------- batch
 
   private void setBatch(Batch b) {
-    plan(b.batchSize(), b.seqLen());
+    DeviceBatch next = new DeviceBatch(backend, b, config, family.positionEmbedding() != null);
     releaseBatch();
-    batchArena = Arena.ofShared();
-    long n = (long) b.batchSize() * b.seqLen();
-    ids = uploadIds(b.inputIds(), n);
-    targets = uploadIds(b.targets(), n);
-    positions = uploadIds(b.positions(), n);
-    segments = uploadIds(b.segments(), b.batchSize(), b.seqLen());
-    for (int p : b.positions()) {
-      if (p < 0 || (positionTable != null && p >= config.maxPositions())) {
-        throw new EngineException(
-            "position " + p + " is outside the model's " + config.maxPositions() + " positions");
-      }
+    current = next;
+    if (acts.plan(b.batchSize(), b.seqLen())) {
+      buildLayers(acts.get("logits").dim(0));
     }
-    for (int id : b.inputIds()) {
-      if (id < 0 || id >= config.vocabSize()) {
-        throw new EngineException(
-            "token id " + id + " is outside the vocabulary of " + config.vocabSize());
-      }
-    }
-    for (int id : b.targets()) {
-      if (id != CrossEntropy.IGNORE_INDEX && (id < 0 || id >= config.vocabSize())) {
-        throw new EngineException("target id " + id + " is outside the vocabulary");
-      }
-    }
-    batch = b;
-  }
-
-  private Tensor uploadIds(int[] values, long... shape) {
-    Tensor host =
-        new Tensor(
-            DType.I32, shape, batchArena.allocate(ValueLayout.JAVA_INT, values.length), Device.CPU);
-    host.data().copyFrom(java.lang.foreign.MemorySegment.ofArray(values));
-    Tensor dev = backend.upload(host);
-    if (dev != host) {
-      batchDevice.add(dev);
-    }
-    return dev;
   }
 
   private void releaseBatch() {
-    for (Tensor t : batchDevice) {
-      backend.free(t);
+    if (current != null) {
+      current.close();
+      current = null;
     }
-    batchDevice.clear();
-    if (batchArena != null) {
-      batchArena.close();
-      batchArena = null;
-    }
-  }
-
-  private Block.Inputs inputs() {
-    return new Block.Inputs(positions, segments, batch.batchSize(), batch.seqLen());
   }
 
   private long blockSeed(long stepSeed, int layer) {
@@ -621,16 +437,18 @@ public final class Decoder implements AutoCloseable {
     for (LoraLinear l : loraLayers) {
       l.setTraining(training);
     }
-    Tensor x0 = act("x.0");
-    tokens.forward(x0, ids, false);
+    Tensor x0 = acts.get("x.0");
+    tokens.forward(x0, current.ids, false);
     if (positionTable != null) {
-      positionTable.forward(x0, positions, true);
+      positionTable.forward(x0, current.positions, true);
     }
-    Block.Inputs in = inputs();
+    Block.Inputs in = current.inputs();
     for (int l = 0; l < blocks.length; l++) {
-      blocks[l].forward(act("x." + (l + 1)), saved(l), act("x." + l), in, blockSeed(stepSeed, l));
+      blocks[l].forward(
+          acts.get("x." + (l + 1)), acts.saved(l), acts.get("x." + l), in, blockSeed(stepSeed, l));
     }
-    finalNorm.forward(act("lnf"), act("meanf"), act("rstdf"), act("x." + blocks.length));
+    finalNorm.forward(
+        acts.get("lnf"), acts.get("meanf"), acts.get("rstdf"), acts.get("x." + blocks.length));
   }
 
   /**
@@ -645,26 +463,32 @@ public final class Decoder implements AutoCloseable {
     if (count == 0) {
       return 0f;
     }
-    Tensor dlnf = act("dlnf");
+    Tensor dlnf = acts.get("dlnf");
     backend.zero(dlnf);
     head.forwardBackward(
-        act("losses"), dlnf, act("lnf"), targets, lossScale / count, head.emptyChunks(b.targets()));
-    float loss = (float) (backend.sum(act("losses")) / count);
-    Tensor dres = act("dres");
+        acts.get("losses"),
+        dlnf,
+        acts.get("lnf"),
+        current.targets,
+        lossScale / count,
+        head.emptyChunks(b.targets()));
+    float loss = (float) (backend.sum(acts.get("losses")) / count);
+    Tensor dres = acts.get("dres");
     backend.zero(dres);
-    finalNorm.backward(dres, dlnf, act("x." + blocks.length), act("meanf"), act("rstdf"));
-    Block.Inputs in = inputs();
+    finalNorm.backward(
+        dres, dlnf, acts.get("x." + blocks.length), acts.get("meanf"), acts.get("rstdf"));
+    Block.Inputs in = current.inputs();
     for (int l = blocks.length - 1; l >= 0; l--) {
       long seed = blockSeed(stepSeed, l);
-      Block.Saved s = saved(l);
+      Block.Saved s = acts.saved(l);
       if (options.gradientCheckpointing()) {
-        blocks[l].forward(act("x." + (l + 1)), s, act("x." + l), in, seed);
+        blocks[l].forward(acts.get("x." + (l + 1)), s, acts.get("x." + l), in, seed);
       }
-      blocks[l].backward(dres, s, act("x." + l), in, seed);
+      blocks[l].backward(dres, s, acts.get("x." + l), in, seed);
     }
-    tokens.backward(dres, ids);
+    tokens.backward(dres, current.ids);
     if (positionTable != null) {
-      positionTable.backward(dres, positions);
+      positionTable.backward(dres, current.positions);
     }
     return loss;
   }
@@ -677,8 +501,13 @@ public final class Decoder implements AutoCloseable {
       return 0f;
     }
     head.forwardBackward(
-        act("losses"), null, act("lnf"), targets, 1f, head.emptyChunks(b.targets()));
-    return (float) (backend.sum(act("losses")) / count);
+        acts.get("losses"),
+        null,
+        acts.get("lnf"),
+        current.targets,
+        1f,
+        head.emptyChunks(b.targets()));
+    return (float) (backend.sum(acts.get("losses")) / count);
   }
 
   /**
@@ -689,9 +518,9 @@ public final class Decoder implements AutoCloseable {
     forwardHidden(b, false, 0);
     long v = config.vocabSize();
     long n = (long) b.batchSize() * b.seqLen();
-    long chunk = act("logits").dim(0);
+    long chunk = acts.get("logits").dim(0);
     float[] out = new float[Math.toIntExact(rows.length * v)];
-    Tensor lnf = act("lnf");
+    Tensor lnf = acts.get("lnf");
     try (Arena host = Arena.ofConfined()) {
       int i = 0;
       while (i < rows.length) {
@@ -702,7 +531,7 @@ public final class Decoder implements AutoCloseable {
         if (rows[i] < 0 || rows[i] + run > n) {
           throw new IllegalArgumentException("row " + rows[i] + " outside the batch's " + n);
         }
-        Tensor lg = new Scratch(act("logits")).view(run, v);
+        Tensor lg = new Scratch(acts.get("logits")).view(run, v);
         head.logits(lg, lnf.rows(rows[i], run));
         Tensor h = new Tensor(DType.F32, lg.shape(), host.allocate(lg.byteSize(), 64), Device.CPU);
         backend.download(h, lg);
@@ -728,10 +557,7 @@ public final class Decoder implements AutoCloseable {
   @Override
   public void close() {
     releaseBatch();
-    if (arena != null) {
-      backend.free(arena);
-      arena = null;
-    }
+    acts.release();
     if (invFreq != null) {
       backend.free(invFreq);
     }

@@ -41,6 +41,9 @@ import java.util.Objects;
  * @param bosTokenId beginning-of-sequence id, or null
  * @param eosTokenIds end-of-sequence ids (a model may have several); empty if none
  * @param torchDtype the dtype the weights were saved in ("bfloat16", ...), or null
+ * @param slidingWindow Mistral/Qwen2 sliding-window attention width when the model uses it, or
+ *     null; the engine attends over the whole causal prefix, which equals the model's attention
+ *     only for sequences up to this length (training configs check max_seq_length against it)
  */
 public record ModelConfig(
     Architecture architecture,
@@ -63,7 +66,8 @@ public record ModelConfig(
     String hiddenAct,
     Integer bosTokenId,
     List<Integer> eosTokenIds,
-    String torchDtype) {
+    String torchDtype,
+    Integer slidingWindow) {
 
   private static final List<String> LLAMA_ACTIVATIONS = List.of("silu");
   private static final List<String> GPT2_ACTIVATIONS =
@@ -129,6 +133,12 @@ public record ModelConfig(
     requirePositive("head_dim", headDim);
     requirePositive("intermediate_size", intermediateSize);
     requirePositive("max_position_embeddings", maxPositions);
+    if (slidingWindow != null) {
+      requirePositive("sliding_window", slidingWindow);
+      if (architecture == Architecture.GPT2) {
+        throw new EngineException("gpt2 has no sliding-window attention");
+      }
+    }
     if (numHeads % numKvHeads != 0) {
       throw new EngineException(
           "num_attention_heads ("
@@ -301,7 +311,8 @@ public record ModelConfig(
               "gelu_new",
               50256,
               List.of(50256),
-              "float32");
+              "float32",
+              null);
       case "smollm2-135m" ->
           llama(
               Architecture.LLAMA, 49152, 576, 30, 9, 3, 1536, 8192, 1e-5, 100000, null, true, 1, 2);
@@ -399,6 +410,7 @@ public record ModelConfig(
         "silu",
         bos,
         List.of(eos),
-        "bfloat16");
+        "bfloat16",
+        null);
   }
 }

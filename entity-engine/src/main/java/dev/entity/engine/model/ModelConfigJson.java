@@ -126,7 +126,8 @@ final class ModelConfigJson {
           k.text("activation_function", "gelu_new"),
           bos,
           eos,
-          dtype);
+          dtype,
+          null);
     }
     int hidden = k.requiredInt("hidden_size");
     int heads = k.requiredInt("num_attention_heads");
@@ -159,7 +160,16 @@ final class ModelConfigJson {
         k.text("hidden_act", "silu"),
         bos,
         eos,
-        dtype);
+        dtype,
+        slidingWindow(k, arch));
+  }
+
+  /** Mistral's sliding_window (null = off), or Qwen2's when use_sliding_window is true. */
+  private static Integer slidingWindow(Keys k, Architecture arch) {
+    if (arch == Architecture.QWEN2 && !k.optionalBool("use_sliding_window", false)) {
+      return null;
+    }
+    return k.intOrNull("sliding_window");
   }
 
   private static RopeScaling ropeScaling(Keys k) {
@@ -345,6 +355,14 @@ final class ModelConfigJson {
     } else if (!c.eosTokenIds().isEmpty()) {
       ArrayNode a = o.putArray("eos_token_id");
       c.eosTokenIds().forEach(a::add);
+    }
+    if (c.architecture() == Architecture.QWEN2) {
+      o.put("use_sliding_window", c.slidingWindow() != null);
+    }
+    if (c.slidingWindow() != null) {
+      o.put("sliding_window", c.slidingWindow());
+    } else if (!c.modelType().equals("llama") && c.architecture() != Architecture.GPT2) {
+      o.putNull("sliding_window"); // mistral and qwen2 configs carry the key even when off
     }
     if (c.torchDtype() != null) {
       o.put("torch_dtype", c.torchDtype());

@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.format.safetensors.SafetensorsFile;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.engine.model.ParameterStore.Slot;
+import dev.entity.engine.model.SharedCpuBackend;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
 import java.io.IOException;
@@ -23,8 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,19 +31,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** LoRA configuration, initialization, merge and PEFT adapter files. */
 class LoraTest {
 
-  private static Backend backend;
+  private static final Backend backend = SharedCpuBackend.get();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
 
   static Path fixture(String arch) {
     try {

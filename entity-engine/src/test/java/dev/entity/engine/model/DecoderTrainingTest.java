@@ -1,22 +1,23 @@
 package dev.entity.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
+import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.tensor.DType;
-import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,17 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DecoderTrainingTest {
 
-  private static Backend backend;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
+  private static final Backend backend = SharedCpuBackend.get();
 
   static LoraConfig lora(double dropout) {
     return new LoraConfig(4, 8, dropout, List.of(LoraConfig.ALL_LINEAR), false, 11);
@@ -167,37 +158,69 @@ class DecoderTrainingTest {
     }
   }
 
-  @Test
-  void restoredOptimizerStateContinuesExactly() {
-    try (HfReference ref = new HfReference("gpt2");
-        TrainingSession a =
-            TrainingSession.open(
-                backend, ref.model(), Decoder.Options.full(), AdamW.Config.torch(0.01f));
-        TrainingSession b =
-            TrainingSession.open(
-                backend, ref.model(), Decoder.Options.full(), AdamW.Config.torch(0.01f));
-        Arena arena = Arena.ofConfined()) {
+  @ParameterizedTest
+  @ValueSource(strings = {"full", "lora"})
+  void resumeFromSavedFilesContinuesExactly(String method, @TempDir Path tmp) {
+    try (HfReference ref = new HfReference("gpt2")) {
       Batch batch = ref.batch();
-      for (int step = 0; step < 2; step++) {
-        a.zeroGrad();
-        a.accumulate(batch, 1f);
-        a.step(1e-2f, 1.0);
+      Decoder.Options options =
+          method.equals("full")
+              ? Decoder.Options.full()
+              : Decoder.Options.lora(
+                  new LoraConfig(4, 8, 0.1, List.of("c_attn", "c_fc"), false, 3));
+      Map<String, float[]> uninterrupted;
+      Path checkpoint = tmp.resolve("checkpoint-2");
+      try (TrainingSession a =
+          TrainingSession.open(backend, ref.model(), options, AdamW.Config.torch(0.01f))) {
+        for (int step = 0; step < 4; step++) {
+          if (step == 2) { // save as a checkpoint would, then keep going
+            if (method.equals("full")) {
+              HfCheckpoint.save(a.decoder(), checkpoint, 1L << 30);
+            } else {
+              LoraAdapter.save(a.decoder(), checkpoint, ref.model().toString());
+            }
+            a.optimizer().save(checkpoint.resolve("optimizer.safetensors"));
+          }
+          a.zeroGrad();
+          a.accumulate(batch, 0.5f);
+          a.accumulate(batch, 0.5f);
+          a.step(1e-2f, 1.0);
+        }
+        uninterrupted = params(a.decoder());
       }
-      // b takes over a's weights and optimizer state, as a resumed run would from a checkpoint.
-      for (Slot s : a.decoder().store().slots()) {
-        b.decoder()
-            .store()
-            .copyFromHost(
-                s.name(), a.decoder().store().toHost(a.decoder().store().param(s.name()), arena));
+      Decoder resumed =
+          method.equals("full")
+              ? Decoder.load(backend, checkpoint, options)
+              : LoraAdapter.open(backend, ref.model(), checkpoint, options);
+      try (TrainingSession b = new TrainingSession(resumed, AdamW.Config.torch(0.01f))) {
+        b.optimizer().load(checkpoint.resolve("optimizer.safetensors"));
+        assertThat(b.optimizer().stepCount()).isEqualTo(2);
+        for (int step = 2; step < 4; step++) {
+          b.zeroGrad();
+          b.accumulate(batch, 0.5f);
+          b.accumulate(batch, 0.5f);
+          b.step(1e-2f, 1.0);
+        }
+        assertSameBits(params(b.decoder()), uninterrupted);
       }
-      b.optimizer().restore(a.optimizer().stateToHost(arena), a.optimizer().stepCount());
-      for (TrainingSession s : List.of(a, b)) {
-        s.zeroGrad();
-        s.accumulate(batch, 1f);
-        s.step(1e-2f, 1.0);
-      }
-      assertThat(b.optimizer().stepCount()).isEqualTo(3);
-      assertSameBits(params(b.decoder()), params(a.decoder()));
+    }
+  }
+
+  @Test
+  void optimizerStateFromAnotherModelIsRefused(@TempDir Path tmp) {
+    Path file = tmp.resolve("optimizer.safetensors");
+    try (HfReference ref = new HfReference("llama");
+        TrainingSession lora =
+            TrainingSession.open(
+                backend, ref.model(), Decoder.Options.lora(lora(0)), AdamW.Config.torch(0f));
+        TrainingSession full =
+            TrainingSession.open(
+                backend, ref.model(), Decoder.Options.full(), AdamW.Config.torch(0f))) {
+      lora.optimizer().save(file);
+      assertThatThrownBy(() -> full.optimizer().load(file))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining(file.toString())
+          .hasMessageContaining("exp_avg.model.embed_tokens.weight");
     }
   }
 
@@ -210,6 +233,7 @@ class DecoderTrainingTest {
                 backend, ref.model(), Decoder.Options.lora(lora(0)).withFrozenDType(DType.BF16))) {
       String w = "model.layers.0.self_attn.q_proj.weight";
       assertThat(bf16.store().param(w).dtype()).isEqualTo(DType.BF16);
+      assertThat(bf16.store().param("model.embed_tokens.weight").dtype()).isEqualTo(DType.BF16);
       assertThat(bf16.store().param("model.layers.0.input_layernorm.weight").dtype())
           .isEqualTo(DType.F32);
       loadFixtureAdapters(f32, ref);
@@ -306,9 +330,5 @@ class DecoderTrainingTest {
         .isCloseTo(0.1f, org.assertj.core.api.Assertions.within(1e-6f));
     assertThat(dev.entity.engine.optim.GradientClipping.scale(0.5, 1)).isEqualTo(1f);
     assertThat(dev.entity.engine.optim.GradientClipping.scale(10, 0)).isEqualTo(1f);
-  }
-
-  static Tensor unused() {
-    return null;
   }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.format.safetensors.SafetensorsFolder;
 import dev.entity.engine.format.safetensors.SafetensorsWriter;
 import dev.entity.engine.tensor.DType;
@@ -18,8 +17,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,19 +25,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Loading and saving Hugging Face folders: round trips, dtypes, and the errors users can cause. */
 class HfCheckpointTest {
 
-  private static Backend backend;
+  private static final Backend backend = SharedCpuBackend.get();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
 
   /** A copy of a fixture model whose tensors went through {@code edit} first. */
   private Path edited(String arch, Consumer<Map<String, Tensor>> edit) throws IOException {

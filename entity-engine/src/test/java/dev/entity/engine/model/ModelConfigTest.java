@@ -107,6 +107,23 @@ class ModelConfigTest {
   }
 
   @Test
+  void slidingWindowOnlyWhenTheModelUsesIt() {
+    assertThat(ModelConfig.parse(QWEN25_05B, "c").slidingWindow()).isNull();
+    ModelConfig on =
+        ModelConfig.parse(
+            QWEN25_05B.replace("\"use_sliding_window\": false", "\"use_sliding_window\": true"),
+            "c");
+    assertThat(on.slidingWindow()).isEqualTo(32768);
+    assertThat(ModelConfig.parse(on.toJson(), "again")).isEqualTo(on);
+    assertThat(ModelConfig.parse(SMOLLM2_135M, "c").slidingWindow()).isNull();
+    assertThatThrownBy(
+            () ->
+                ModelConfig.parse(
+                    MISTRAL_7B.replace("\"sliding_window\": 4096", "\"sliding_window\": 0"), "m"))
+        .hasMessageContaining("sliding_window must be a positive integer");
+  }
+
+  @Test
   void parsesLlama32WithRopeScalingAndEosList() {
     ModelConfig c = ModelConfig.parse(LLAMA32_1B_INSTRUCT, "config.json");
     assertThat(c.ropeScaling()).isEqualTo(new ModelConfig.RopeScaling(32, 1, 4, 8192));
@@ -137,6 +154,7 @@ class ModelConfigTest {
     assertThat(c.architecture()).isEqualTo(Architecture.LLAMA);
     assertThat(c.modelType()).isEqualTo("mistral");
     assertThat(c.toJson()).contains("\"model_type\" : \"mistral\"");
+    assertThat(c.slidingWindow()).isEqualTo(4096);
     // Mistral-7B-v0.1 has 7,241,732,096 parameters.
     assertThat(c.parameterCount()).isEqualTo(7_241_732_096L);
   }

@@ -8,6 +8,11 @@ final class Commands {
   private Commands() {}
 
   static List<Object> all() {
-    return List.of();
+    return List.of(
+        new QuickstartCommand(),
+        new TrainCommand(),
+        new PrepareDatasetCommand(),
+        new EstimateMemoryCommand(),
+        new PluginsCommand());
   }
 }

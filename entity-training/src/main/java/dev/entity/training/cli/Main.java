@@ -2,7 +2,11 @@ package dev.entity.training.cli;
 
 import dev.entity.core.EntityException;
 import dev.entity.engine.EngineException;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,6 +27,15 @@ import picocli.CommandLine.Option;
           + " Face, PEFT, GGUF and Ollama.",
       ""
     },
+    footerHeading = "%nGetting started:%n",
+    footer = {
+      "  entity-train quickstart                  the pipeline on sample data, in seconds",
+      "  entity-train train --config configs/lora_cpu.yaml --model DIR",
+      "  entity-train help COMMAND                options and examples of a command",
+      "",
+      "Today the input (dataset) and parse (training config, memory estimate) stages run;"
+          + " training, evaluation and export are being built."
+    },
     subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -37,6 +50,9 @@ public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Where interactive answers come from (standard input, or a test's reader). */
+  BufferedReader input;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
@@ -48,15 +64,27 @@ public final class Main implements Runnable {
 
   /** Runs the CLI with the given streams and returns the exit code (used by tests). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    return run(args, new InputStreamReader(System.in, StandardCharsets.UTF_8), out, err);
+  }
+
+  /** Runs the CLI reading interactive answers from {@code in}; returns the exit code. */
+  public static int run(String[] args, Reader in, PrintWriter out, PrintWriter err) {
     CommandLine cli = commandLine();
+    ((Main) cli.getCommand()).input = new BufferedReader(in);
     cli.setOut(out);
     cli.setErr(err);
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
   }
 
   /** The full command tree; every command is registered here. */
   public static CommandLine commandLine() {
     Main main = new Main();
+    main.input = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     CommandLine cli = new CommandLine(main);
     for (Object command : Commands.all()) {
       cli.addSubcommand(command);

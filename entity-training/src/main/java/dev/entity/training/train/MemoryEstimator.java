@@ -39,7 +39,7 @@ import java.util.Map;
  *       the final norm. With gradient checkpointing only those L+1 inputs are kept and one layer's
  *       saved set exists at a time (recomputed in backward).
  *   <li><b>Logits chunk</b>: the cross-entropy computes {@code K} rows of logits at a time, {@code
- *       K*V*4} bytes with {@code K = min(N, 2^24 / V)}, never the full {@code N*V}.
+ *       K*V*4} bytes with {@code K = min(N, max(1, 2^22 / V))}, never the full {@code N*V}.
  *   <li><b>Workspace</b>: buffers shared by all layers — the branch output, norm gradient and
  *       residual gradient ({@code 3NC}), attention gradients ({@code 2N*QD + 2N*KD}), MLP gradients
  *       ({@code 3NF} or {@code 2NF}), LoRA's {@code N*R} and, with dropout, two {@code N*max(in)}
@@ -66,8 +66,8 @@ public final class MemoryEstimator {
   /** CUDA context plus cuBLASLt workspace on the GPU. */
   public static final long CUDA_RUNTIME_OVERHEAD = 640L << 20;
 
-  /** Elements of one logits chunk (64 MiB of F32); the decoder must use the same budget. */
-  public static final long LOGITS_CHUNK_ELEMENTS = 1L << 24;
+  /** Elements of one logits chunk (16 MiB of F32): the engine Decoder's budget, kept equal. */
+  public static final long LOGITS_CHUNK_ELEMENTS = 1L << 22;
 
   private static final long F32 = 4;
 
@@ -212,10 +212,10 @@ public final class MemoryEstimator {
    * @param model the model's shape
    * @param config a training config without violations
    * @param target where the tensors will live
-   * @throws IllegalArgumentException when the config has violations for this architecture
+   * @throws IllegalArgumentException when the config has violations for this model
    */
   public MemoryEstimator(ModelConfig model, TrainingConfig config, Target target) {
-    List<String> violations = config.violations(model.architecture());
+    List<String> violations = config.violations(model);
     if (!violations.isEmpty()) {
       throw new IllegalArgumentException("invalid training config: " + violations);
     }
@@ -285,7 +285,7 @@ public final class MemoryEstimator {
         new Item("logits chunk (F32)", chunkRows * v * F32, chunkRows + " rows × " + v + " vocab"));
 
     long workspace =
-        F32 * (3 * n * c + 2 * n * model.qDim() + 2 * n * model.kvDim() + mlpWidth() * n * f);
+        F32 * (4 * n * c + 2 * n * model.qDim() + 2 * n * model.kvDim() + mlpWidth() * n * f);
     workspace += n * (4 * 4 + F32); // ids, targets, positions, segments (I32), losses (F32)
     if (r > 0) {
       long maxIn = targeted.stream().mapToLong(LayerLinear::in).max().orElse(0);
@@ -522,7 +522,7 @@ public final class MemoryEstimator {
     for (var e : change.entrySet()) {
       changed = changed.with(e.getKey(), e.getValue());
     }
-    if (!changed.violations(model.architecture()).isEmpty()) {
+    if (!changed.violations(model).isEmpty()) {
       return; // e.g. LoRA fields set that a switch of method would make invalid
     }
     long total = new MemoryEstimator(model, changed, target).estimate().total();

@@ -6,6 +6,7 @@ package dev.entity.training.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.entity.engine.model.Architecture;
+import dev.entity.engine.model.ModelConfig;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
@@ -335,6 +336,33 @@ public record TrainingConfig(
   public List<String> violations(Architecture architecture) {
     return Stream.concat(fieldViolations().stream(), crossFieldViolations(architecture).stream())
         .toList();
+  }
+
+  /**
+   * {@link #violations(Architecture)} for this model, and max_seq_length within what the model's
+   * positions (max_position_embeddings, n_positions) and sliding window allow.
+   */
+  public List<String> violations(ModelConfig model) {
+    List<String> out = new ArrayList<>(violations(model.architecture()));
+    if (maxSeqLength > model.maxPositions()) {
+      out.add(
+          "max_seq_length: "
+              + maxSeqLength
+              + " is longer than the model's "
+              + model.maxPositions()
+              + " positions; use at most "
+              + model.maxPositions());
+    }
+    if (model.slidingWindow() != null && maxSeqLength > model.slidingWindow()) {
+      out.add(
+          "max_seq_length: "
+              + maxSeqLength
+              + " is longer than the model's sliding window ("
+              + model.slidingWindow()
+              + "), which this engine does not implement; use at most "
+              + model.slidingWindow());
+    }
+    return out;
   }
 
   /**

@@ -29,7 +29,11 @@ class MemoryEstimatorTest {
   @ValueSource(strings = {"full", "lora", "qlora"})
   void breakdownSumsToTotal(String method) {
     for (String shape : ModelConfig.shapeNames()) {
-      Estimate e = estimate(ModelConfig.shape(shape), LORA.with("training_method", method));
+      ModelConfig model = ModelConfig.shape(shape);
+      TrainingConfig config =
+          LORA.with("training_method", method)
+              .with("max_seq_length", Math.min(512, model.maxPositions()));
+      Estimate e = estimate(model, config);
       assertThat(e.items()).allMatch(i -> i.bytes() > 0, "every item positive");
       assertThat(e.total())
           .isEqualTo(e.items().stream().mapToLong(MemoryEstimator.Item::bytes).sum());
@@ -69,7 +73,7 @@ class MemoryEstimatorTest {
              "n_positions": 128}
             """,
             "gpt2");
-    TrainingConfig r8 = LORA.with("lora_r", 8).with("lora_alpha", 16);
+    TrainingConfig r8 = LORA.with("lora_r", 8).with("lora_alpha", 16).with("max_seq_length", 128);
     assertThat(estimate(gpt2, r8.with("target_modules", List.of("c_proj"))).trainableParameters())
         .isEqualTo(10_752);
     assertThat(estimate(gpt2, r8).trainableParameters()).isEqualTo(24_576);

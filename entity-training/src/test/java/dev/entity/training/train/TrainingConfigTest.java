@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.entity.engine.model.Architecture;
+import dev.entity.engine.model.ModelConfig;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validation;
 import jakarta.validation.Validator;
@@ -235,6 +236,34 @@ class TrainingConfigTest {
         .singleElement()
         .asString()
         .contains("use it alone");
+  }
+
+  @Test
+  void sequenceLengthMustFitTheModel() {
+    ModelConfig gpt2 = ModelConfig.shape("gpt2");
+    assertThat(BASE.with("max_seq_length", 1024).violations(gpt2)).isEmpty();
+    assertThat(BASE.with("max_seq_length", 2048).violations(gpt2))
+        .singleElement()
+        .asString()
+        .isEqualTo(
+            "max_seq_length: 2048 is longer than the model's 1024 positions; use at most 1024");
+    ModelConfig mistral =
+        ModelConfig.parse(
+            """
+            {"model_type": "mistral", "vocab_size": 100, "hidden_size": 32,
+             "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
+             "intermediate_size": 64, "max_position_embeddings": 32768, "sliding_window": 4096}
+            """,
+            "mistral");
+    assertThat(BASE.with("max_seq_length", 4096).violations(mistral)).isEmpty();
+    assertThat(BASE.with("max_seq_length", 8192).violations(mistral))
+        .singleElement()
+        .asString()
+        .contains("sliding window (4096)");
+    assertThat(BASE.with("target_modules", List.of("c_fc")).violations(mistral))
+        .singleElement()
+        .asString()
+        .startsWith("target_modules");
   }
 
   @Test

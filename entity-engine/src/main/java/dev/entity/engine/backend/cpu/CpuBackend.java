@@ -260,7 +260,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         nc[0],
         Math.max(1, 4096 / nc[1]),
-        (from, to) -> CpuNorms.rmsForwardScalar(out, rstd, x, weight, eps, from, to));
+        (from, to) -> {
+          if (scalar || weight.dtype() != DType.F32) {
+            CpuNorms.rmsForwardScalar(out, rstd, x, weight, eps, from, to);
+          } else {
+            CpuNorms.rmsForwardVector(out, rstd, x, weight, eps, from, to);
+          }
+        });
   }
 
   @Override
@@ -273,7 +279,20 @@ public final class CpuBackend implements Backend {
     if (dweight != null) {
       CpuElements.requireCount(dweight, nc[1], "dweight (C)");
     }
-    CpuNorms.rmsBackwardScalar(dx, dweight, dout, x, weight, rstd, 0, nc[0]);
+    if (scalar || weight.dtype() != DType.F32) {
+      CpuNorms.rmsBackwardScalar(dx, dweight, dout, x, weight, rstd, 0, nc[0]);
+      return;
+    }
+    pool.range(
+        nc[0],
+        Math.max(1, 4096 / nc[1]),
+        (from, to) -> CpuNorms.rmsBackwardDxVector(dx, dout, x, weight, rstd, from, to));
+    if (dweight != null) {
+      pool.range(
+          nc[1],
+          4L * CpuVectorOps.LANES,
+          (from, to) -> CpuNorms.rmsBackwardDweightVector(dweight, dout, x, rstd, from, to));
+    }
   }
 
   @Override
@@ -336,7 +355,11 @@ public final class CpuBackend implements Backend {
   public void attentionForward(
       Tensor out, Tensor lse, Tensor q, Tensor k, Tensor v, Tensor segments, float scale) {
     CpuAttention.Dims d = CpuAttention.Dims.of(out, lse, q, k, v, segments);
-    CpuAttention.forwardScalar(out, lse, q, k, v, segments, scale, d);
+    if (scalar) {
+      CpuAttention.forwardScalar(out, lse, q, k, v, segments, scale, d);
+    } else {
+      CpuAttention.forwardBlocked(pool, out, lse, q, k, v, segments, scale, d);
+    }
   }
 
   @Override
@@ -358,7 +381,11 @@ public final class CpuBackend implements Backend {
     CpuElements.requireSameCount(k, dk);
     CpuElements.requireSameCount(v, dv);
     CpuElements.requireSameCount(out, dout);
-    CpuAttention.backwardScalar(dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
+    if (scalar) {
+      CpuAttention.backwardScalar(dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
+    } else {
+      CpuAttention.backwardBlocked(pool, dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
+    }
   }
 
   // ---- activations ----------------------------------------------------------------------------
@@ -371,7 +398,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         out.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.swigluForwardScalar(out, gate, up, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.swigluForwardScalar(out, gate, up, from, to);
+          } else {
+            CpuVectorOps.swigluForward(out, gate, up, from, to);
+          }
+        });
   }
 
   @Override
@@ -383,7 +416,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         gate.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.swigluBackwardScalar(dgate, dup, dout, gate, up, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.swigluBackwardScalar(dgate, dup, dout, gate, up, from, to);
+          } else {
+            CpuVectorOps.swigluBackward(dgate, dup, dout, gate, up, from, to);
+          }
+        });
   }
 
   @Override
@@ -393,7 +432,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         x.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.geluForwardScalar(out, x, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.geluForwardScalar(out, x, from, to);
+          } else {
+            CpuVectorOps.geluForward(out, x, from, to);
+          }
+        });
   }
 
   @Override
@@ -404,7 +449,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         x.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.geluBackwardScalar(dx, dout, x, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.geluBackwardScalar(dx, dout, x, from, to);
+          } else {
+            CpuVectorOps.geluBackward(dx, dout, x, from, to);
+          }
+        });
   }
 
   @Override
@@ -429,15 +480,23 @@ public final class CpuBackend implements Backend {
     pool.range(
         targets.elementCount(),
         1,
-        (from, to) ->
+        (from, to) -> {
+          if (scalar) {
             CpuLoss.forwardBackwardScalar(
-                losses, logits, targets, ignoreIndex, gradScale, v, from, to));
+                losses, logits, targets, ignoreIndex, gradScale, v, from, to);
+          } else {
+            CpuLoss.forwardBackwardVector(
+                losses, logits, targets, ignoreIndex, gradScale, v, from, to);
+          }
+        });
   }
 
   @Override
   public double sum(Tensor x) {
     CpuElements.requireF32(x);
-    return CpuReductions.sumScalar(x, false, 0, x.elementCount());
+    return scalar
+        ? CpuReductions.sumScalar(x, false, 0, x.elementCount())
+        : CpuReductions.sumChunked(pool, x, false);
   }
 
   // ---- optimizer ------------------------------------------------------------------------------
@@ -445,7 +504,9 @@ public final class CpuBackend implements Backend {
   @Override
   public double sumOfSquares(Tensor x) {
     CpuElements.requireF32(x);
-    return CpuReductions.sumScalar(x, true, 0, x.elementCount());
+    return scalar
+        ? CpuReductions.sumScalar(x, true, 0, x.elementCount())
+        : CpuReductions.sumChunked(pool, x, true);
   }
 
   @Override
@@ -469,7 +530,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         param.elementCount(),
         1 << 14,
-        (from, to) -> CpuAdamW.scalar(param, grad, m, v, s, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuAdamW.scalar(param, grad, m, v, s, from, to);
+          } else {
+            CpuAdamW.vector(param, grad, m, v, s, from, to);
+          }
+        });
   }
 
   @Override

@@ -9,6 +9,8 @@ import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Fused softmax cross-entropy forward and backward over the vocabulary on the host, one row at a
@@ -84,6 +86,64 @@ final class CpuLoss {
         float p = (float) Math.exp(getF32(ls, base + i) - max) * inv;
         setF32(ls, base + i, (p - (i == target ? 1f : 0f)) * gradScale);
       }
+    }
+  }
+
+  /**
+   * The vectorized rows: max, then e = exp(x - max) written back in place while summing, then e
+   * scaled by gradScale / sum and the target's one subtracted: one exp per logit.
+   */
+  static void forwardBackwardVector(
+      Tensor losses,
+      Tensor logits,
+      Tensor targets,
+      int ignoreIndex,
+      float gradScale,
+      long v,
+      long rowFrom,
+      long rowTo) {
+    MemorySegment ls = logits.data();
+    float[] lanes = new float[CpuVectorMath.LANES];
+    int step = CpuVectorMath.LANES;
+    for (long r = rowFrom; r < rowTo; r++) {
+      int target = checkedTarget(targets, r, v, ignoreIndex);
+      long base = r * v;
+      long end = base + (v / step) * step;
+      if (target == ignoreIndex) {
+        ls.asSlice(base * 4, v * 4).fill((byte) 0);
+        setF32(losses.data(), r, 0f);
+        continue;
+      }
+      FloatVector maxV = FloatVector.broadcast(CpuVectorMath.F, Float.NEGATIVE_INFINITY);
+      for (long i = base; i < end; i += step) {
+        maxV = maxV.max(CpuVectorOps.load(ls, i));
+      }
+      float max = maxV.reduceLanes(VectorOperators.MAX); // exact in any order
+      for (long i = end; i < base + v; i++) {
+        max = Math.max(max, getF32(ls, i));
+      }
+      float targetLogit = getF32(ls, base + target);
+      FloatVector sumV = FloatVector.zero(CpuVectorMath.F);
+      for (long i = base; i < end; i += step) {
+        FloatVector e = CpuVectorMath.exp(CpuVectorOps.load(ls, i).sub(max));
+        CpuVectorOps.store(e, ls, i);
+        sumV = sumV.add(e);
+      }
+      double sum = CpuVectorMath.sumLanes(sumV, lanes);
+      for (long i = end; i < base + v; i++) {
+        float e = CpuVectorMath.exp(getF32(ls, i) - max);
+        setF32(ls, i, e);
+        sum += e;
+      }
+      setF32(losses.data(), r, (float) (Math.log(sum) + max - targetLogit));
+      float factor = (float) (gradScale / sum);
+      for (long i = base; i < end; i += step) {
+        CpuVectorOps.store(CpuVectorOps.load(ls, i).mul(factor), ls, i);
+      }
+      for (long i = end; i < base + v; i++) {
+        setF32(ls, i, getF32(ls, i) * factor);
+      }
+      setF32(ls, base + target, getF32(ls, base + target) - gradScale);
     }
   }
 }

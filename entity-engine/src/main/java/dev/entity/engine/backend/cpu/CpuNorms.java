@@ -8,6 +8,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * RMSNorm and LayerNorm forward and backward on the host. The weight (and LayerNorm bias) may be a
@@ -179,6 +180,101 @@ final class CpuNorms {
           }
         }
       }
+    }
+  }
+
+  // ---- vectorized RMSNorm (F32 weight) ---------------------------------------------------------
+  // Rows are independent in forward and in dx; dweight is split by columns, each column summing
+  // the rows in order, so any split gives the same bits.
+
+  static void rmsForwardVector(
+      Tensor out, Tensor rstd, Tensor x, Tensor weight, float eps, long rowFrom, long rowTo) {
+    long c = weight.elementCount();
+    MemorySegment os = out.data(), xs = x.data(), ws = weight.data();
+    float[] lanes = new float[CpuVectorMath.LANES];
+    long vc = c / CpuVectorOps.LANES * CpuVectorOps.LANES;
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * c;
+      FloatVector acc = FloatVector.zero(CpuVectorMath.F);
+      for (long i = 0; i < vc; i += CpuVectorOps.LANES) {
+        FloatVector v = CpuVectorOps.load(xs, base + i);
+        acc = v.fma(v, acc);
+      }
+      double ss = CpuVectorMath.sumLanes(acc, lanes);
+      for (long i = vc; i < c; i++) {
+        float xv = getF32(xs, base + i);
+        ss += (double) xv * xv;
+      }
+      float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+      setF32(rstd.data(), r, rs);
+      for (long i = 0; i < vc; i += CpuVectorOps.LANES) {
+        CpuVectorOps.store(
+            CpuVectorOps.load(xs, base + i).mul(rs).mul(CpuVectorOps.load(ws, i)), os, base + i);
+      }
+      for (long i = vc; i < c; i++) {
+        setF32(os, base + i, getF32(xs, base + i) * rs * getF32(ws, i));
+      }
+    }
+  }
+
+  /** dx rows [rowFrom, rowTo) += rstd (g w - x rstd^2 mean(g w x)). */
+  static void rmsBackwardDxVector(
+      Tensor dx, Tensor dout, Tensor x, Tensor weight, Tensor rstd, long rowFrom, long rowTo) {
+    long c = weight.elementCount();
+    MemorySegment dxs = dx.data(), gs = dout.data(), xs = x.data(), ws = weight.data();
+    float[] lanes = new float[CpuVectorMath.LANES];
+    long vc = c / CpuVectorOps.LANES * CpuVectorOps.LANES;
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * c;
+      float rs = getF32(rstd.data(), r);
+      FloatVector acc = FloatVector.zero(CpuVectorMath.F);
+      for (long i = 0; i < vc; i += CpuVectorOps.LANES) {
+        acc =
+            CpuVectorOps.load(gs, base + i)
+                .mul(CpuVectorOps.load(ws, i))
+                .fma(CpuVectorOps.load(xs, base + i), acc);
+      }
+      double dot = CpuVectorMath.sumLanes(acc, lanes);
+      for (long i = vc; i < c; i++) {
+        dot += (double) getF32(gs, base + i) * getF32(ws, i) * getF32(xs, base + i);
+      }
+      float k = (float) (dot / c) * rs * rs;
+      for (long i = 0; i < vc; i += CpuVectorOps.LANES) {
+        FloatVector gw = CpuVectorOps.load(gs, base + i).mul(CpuVectorOps.load(ws, i));
+        FloatVector d = gw.sub(CpuVectorOps.load(xs, base + i).mul(k)).mul(rs);
+        CpuVectorOps.store(CpuVectorOps.load(dxs, base + i).add(d), dxs, base + i);
+      }
+      for (long i = vc; i < c; i++) {
+        float d = rs * (getF32(gs, base + i) * getF32(ws, i) - getF32(xs, base + i) * k);
+        setF32(dxs, base + i, getF32(dxs, base + i) + d);
+      }
+    }
+  }
+
+  /** dweight columns [colFrom, colTo) += sum over all rows, in order, of g x rstd. */
+  static void rmsBackwardDweightVector(
+      Tensor dweight, Tensor dout, Tensor x, Tensor rstd, long colFrom, long colTo) {
+    long c = dweight.elementCount();
+    long n = x.elementCount() / c;
+    MemorySegment dws = dweight.data(), gs = dout.data(), xs = x.data(), rss = rstd.data();
+    long end = CpuVectorOps.vectorEnd(colFrom, colTo);
+    for (long i = colFrom; i < end; i += CpuVectorOps.LANES) {
+      FloatVector acc = CpuVectorOps.load(dws, i);
+      for (long r = 0; r < n; r++) {
+        acc =
+            acc.add(
+                CpuVectorOps.load(gs, r * c + i)
+                    .mul(CpuVectorOps.load(xs, r * c + i))
+                    .mul(getF32(rss, r)));
+      }
+      CpuVectorOps.store(acc, dws, i);
+    }
+    for (long i = end; i < colTo; i++) {
+      float acc = getF32(dws, i);
+      for (long r = 0; r < n; r++) {
+        acc += getF32(gs, r * c + i) * getF32(xs, r * c + i) * getF32(rss, r);
+      }
+      setF32(dws, i, acc);
     }
   }
 }

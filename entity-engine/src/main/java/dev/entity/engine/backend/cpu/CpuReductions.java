@@ -7,6 +7,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.getF32;
 
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 
 /** Sum and sum of squares of an F32 tensor, in double, in a fixed order. */
 final class CpuReductions {
@@ -25,5 +26,34 @@ final class CpuReductions {
       acc += squares ? v * v : v;
     }
     return acc;
+  }
+
+  /**
+   * The fast path: CHUNK-element pieces in parallel, each summed in F32 vector lanes and then in
+   * lane order, the piece sums added in double in piece order. The result depends only on the data.
+   */
+  static double sumChunked(WorkerPool pool, Tensor x, boolean squares) {
+    long n = x.elementCount();
+    int pieces = (int) ((n + CHUNK - 1) / CHUNK);
+    double[] partial = new double[pieces];
+    MemorySegment xs = x.data();
+    pool.run(
+        pieces,
+        piece -> {
+          long from = piece * CHUNK, to = Math.min(n, from + CHUNK);
+          long end = CpuVectorOps.vectorEnd(from, to);
+          FloatVector acc = FloatVector.zero(CpuVectorMath.F);
+          for (long i = from; i < end; i += CpuVectorOps.LANES) {
+            FloatVector v = CpuVectorOps.load(xs, i);
+            acc = squares ? v.fma(v, acc) : acc.add(v);
+          }
+          double s = CpuVectorMath.sumLanes(acc, new float[CpuVectorMath.LANES]);
+          partial[piece] = s + sumScalar(x, squares, end, to);
+        });
+    double total = 0;
+    for (double p : partial) {
+      total += p;
+    }
+    return total;
   }
 }

@@ -68,4 +68,78 @@ final class CpuVectorOps {
       setF32(o, i, getF32(o, i) + alpha * getF32(xs, i));
     }
   }
+
+  /** out = silu(gate) * up with the deterministic vector sigmoid; the tail uses its scalar twin. */
+  static void swigluForward(Tensor out, Tensor gate, Tensor up, long from, long to) {
+    MemorySegment o = out.data(), gs = gate.data(), us = up.data();
+    long end = vectorEnd(from, to);
+    for (long i = from; i < end; i += LANES) {
+      FloatVector g = load(gs, i);
+      store(g.mul(CpuVectorMath.sigmoid(g)).mul(load(us, i)), o, i);
+    }
+    for (long i = end; i < to; i++) {
+      float g = getF32(gs, i);
+      setF32(o, i, g * CpuVectorMath.sigmoid(g) * getF32(us, i));
+    }
+  }
+
+  static void swigluBackward(
+      Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, long from, long to) {
+    MemorySegment dgs = dgate.data(), dus = dup.data(), ds = dout.data();
+    MemorySegment gs = gate.data(), us = up.data();
+    long end = vectorEnd(from, to);
+    for (long i = from; i < end; i += LANES) {
+      FloatVector g = load(gs, i), d = load(ds, i), sig = CpuVectorMath.sigmoid(g);
+      FloatVector local = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+      store(load(dgs, i).add(d.mul(load(us, i)).mul(local)), dgs, i);
+      store(load(dus, i).add(d.mul(g).mul(sig)), dus, i);
+    }
+    for (long i = end; i < to; i++) {
+      float g = getF32(gs, i), d = getF32(ds, i), sig = CpuVectorMath.sigmoid(g);
+      float local = sig * (g * (1f - sig) + 1f);
+      setF32(dgs, i, getF32(dgs, i) + d * getF32(us, i) * local);
+      setF32(dus, i, getF32(dus, i) + d * g * sig);
+    }
+  }
+
+  static void geluForward(Tensor out, Tensor x, long from, long to) {
+    MemorySegment o = out.data(), xs = x.data();
+    float k = CpuElementwise.GELU_SCALE;
+    long end = vectorEnd(from, to);
+    for (long i = from; i < end; i += LANES) {
+      FloatVector v = load(xs, i);
+      FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(k);
+      store(v.mul(0.5f).mul(CpuVectorMath.tanh(inner).add(1f)), o, i);
+    }
+    for (long i = end; i < to; i++) {
+      float v = getF32(xs, i);
+      float inner = (v * v * v * 0.044715f + v) * k;
+      setF32(o, i, v * 0.5f * (CpuVectorMath.tanh(inner) + 1f));
+    }
+  }
+
+  static void geluBackward(Tensor dx, Tensor dout, Tensor x, long from, long to) {
+    MemorySegment dxs = dx.data(), ds = dout.data(), xs = x.data();
+    float k = CpuElementwise.GELU_SCALE;
+    long end = vectorEnd(from, to);
+    for (long i = from; i < end; i += LANES) {
+      FloatVector v = load(xs, i);
+      FloatVector v2 = v.mul(v);
+      FloatVector th = CpuVectorMath.tanh(v2.mul(v).mul(0.044715f).add(v).mul(k));
+      FloatVector sech2 = th.mul(th).neg().add(1f);
+      FloatVector local =
+          th.add(1f)
+              .mul(0.5f)
+              .add(v.mul(0.5f).mul(sech2).mul(k).mul(v2.mul(3f * 0.044715f).add(1f)));
+      store(load(dxs, i).add(local.mul(load(ds, i))), dxs, i);
+    }
+    for (long i = end; i < to; i++) {
+      float v = getF32(xs, i);
+      float v2 = v * v;
+      float th = CpuVectorMath.tanh((v2 * v * 0.044715f + v) * k);
+      float sech2 = 1f - th * th;
+      float local = (th + 1f) * 0.5f + v * 0.5f * sech2 * k * (v2 * (3f * 0.044715f) + 1f);
+      setF32(dxs, i, getF32(dxs, i) + local * getF32(ds, i));
+    }
+  }
 }

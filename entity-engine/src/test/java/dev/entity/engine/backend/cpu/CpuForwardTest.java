@@ -349,7 +349,8 @@ class CpuForwardTest {
             sq += (double) get(a, i) * get(a, i);
           }
           assertThat(be.sum(a)).isCloseTo(sum, offset(1e-6 * sq));
-          assertThat(be.sumOfSquares(a)).isCloseTo(sq, offset(1e-9 * sq));
+          assertThat(be.sumOfSquares(a))
+              .isCloseTo(sq, offset(1e-5 * sq)); // F32 lanes within a chunk
         });
   }
 
