@@ -3,6 +3,7 @@
 // the same masks as one never interrupted.
 package dev.entity.engine.model;
 
+import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.optim.GradientClipping;
@@ -68,10 +69,20 @@ public final class TrainingSession implements AutoCloseable {
 
   /**
    * Clips to {@code maxGradNorm} (0 = no clipping) and takes one AdamW step with {@code lr}. Leaves
-   * the gradients in place; call {@link #zeroGrad} before the next step's micro-batches.
+   * the gradients in place; call {@link #zeroGrad} before the next step's micro-batches. A NaN or
+   * infinite gradient norm throws an {@link EngineException} and changes nothing.
    */
   public StepResult step(float lr, double maxGradNorm) {
     double norm = gradNorm();
+    if (!Double.isFinite(norm)) {
+      throw new EngineException(
+          "the gradient norm is "
+              + norm
+              + " before optimizer step "
+              + (optimizer.stepCount() + 1)
+              + "; the weights were left as they were. Lower the learning rate or resume from the"
+              + " last good checkpoint");
+    }
     float scale = GradientClipping.scale(norm, maxGradNorm);
     optimizer.step(lr, scale);
     return new StepResult(norm, scale);

@@ -325,6 +325,29 @@ class DecoderTrainingTest {
   }
 
   @Test
+  void aNonFiniteGradientStopsTheStepAndChangesNothing() {
+    try (HfReference ref = new HfReference("llama");
+        TrainingSession s =
+            TrainingSession.open(
+                backend, ref.model(), Decoder.Options.lora(lora(0)), AdamW.Config.torch(0f))) {
+      s.zeroGrad();
+      s.accumulate(ref.batch(), 1f);
+      Map<String, float[]> before = params(s.decoder());
+      String a = s.decoder().store().trainableSlots().getFirst().name();
+      s.decoder()
+          .store()
+          .grad(a)
+          .data()
+          .setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 3, Float.NaN);
+      assertThatThrownBy(() -> s.step(1e-2f, 1.0))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("NaN before optimizer step 1");
+      assertThat(s.optimizer().stepCount()).isZero();
+      assertSameBits(params(s.decoder()), before);
+    }
+  }
+
+  @Test
   void clippingScalesTheStep() {
     assertThat(dev.entity.engine.optim.GradientClipping.scale(10, 1))
         .isCloseTo(0.1f, org.assertj.core.api.Assertions.within(1e-6f));

@@ -62,7 +62,7 @@ class HfFixtureModelTest {
             arch + " grad " + s.name(),
             hostGrad(d, s.name(), arena),
             ref.floats("full.grad." + s.name()),
-            1e-4,
+            2e-5,
             1e-7);
         checked++;
       }
@@ -114,7 +114,7 @@ class HfFixtureModelTest {
               arch + " " + prefix + "grad " + s.name(),
               hostGrad(d, s.name(), arena),
               ref.floats(prefix + "grad." + s.name()),
-              1e-4,
+              2e-5,
               1e-7);
           checked++;
         }

@@ -112,7 +112,9 @@ final class EstimateMemoryCommand implements Callable<Integer> {
   @Option(
       names = "--device",
       defaultValue = "auto",
-      description = "auto, cpu or cuda (default: auto: cuda when a GPU is detected).")
+      description =
+          "auto, cpu or cuda (default: auto: cuda when a GPU is detected; with --device-memory,"
+              + " cpu).")
   String device;
 
   @Option(
@@ -124,6 +126,25 @@ final class EstimateMemoryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    MemoryEstimator.Target target;
+    long memory;
+    if (deviceMemory != null) {
+      // Planning for a device this host may not have: nothing is detected.
+      target =
+          switch (device) {
+            case "cuda" -> MemoryEstimator.Target.CUDA;
+            case "cpu", "auto" -> MemoryEstimator.Target.CPU;
+            default ->
+                throw new EntityException(
+                    "--device: unknown device '" + device + "'; use auto, cpu or cuda");
+          };
+      memory = parseSize(deviceMemory);
+    } else {
+      DeviceInfo host = DeviceInfo.detect();
+      target = MemoryEstimator.resolveTarget(device, host);
+      memory = MemoryEstimator.availableBytes(host, target);
+    }
+    boolean cuda = target == MemoryEstimator.Target.CUDA;
     ModelConfig model =
         source.model != null ? ModelConfig.load(source.model) : ModelConfig.shape(source.shape);
     String name = source.model != null ? source.model.toString() : source.shape;
@@ -137,23 +158,12 @@ final class EstimateMemoryCommand implements Callable<Integer> {
     if (!method.equals("full")) {
       config = config.with("lora_r", loraR).with("lora_alpha", 2 * loraR);
     }
-    List<String> violations = config.violations(model.architecture());
+    List<String> violations = config.violations(model);
     if (!violations.isEmpty()) {
       throw new EntityException(
           "this setup is not valid: "
               + String.join("; ", violations).replace("batch_size", "batch (batch_size)"));
     }
-    boolean cuda =
-        switch (device) {
-          case "cuda" -> true;
-          case "cpu" -> false;
-          case "auto" -> deviceMemory == null && DeviceInfo.detect().hasGpu();
-          default ->
-              throw new EntityException(
-                  "--device: unknown device '" + device + "'; use auto, cpu or cuda");
-        };
-    long memory = deviceMemory != null ? parseSize(deviceMemory) : detectedMemory(cuda);
-    MemoryEstimator.Target target = cuda ? MemoryEstimator.Target.CUDA : MemoryEstimator.Target.CPU;
     MemoryEstimator estimator = new MemoryEstimator(model, config, target);
     MemoryEstimator.Estimate estimate = estimator.estimate();
     out.println(
@@ -197,20 +207,6 @@ final class EstimateMemoryCommand implements Callable<Integer> {
       advice.forEach(a -> out.println("  - " + a));
     }
     return 0;
-  }
-
-  private static long detectedMemory(boolean cuda) {
-    DeviceInfo info = DeviceInfo.detect();
-    if (cuda) {
-      return info.firstGpu()
-          .map(DeviceInfo.Gpu::freeBytes)
-          .orElseThrow(
-              () ->
-                  new EntityException(
-                      "--device cuda: no NVIDIA GPU detected; give --device-memory (e.g. 24GB) to"
-                          + " plan for a GPU this host does not have"));
-    }
-    return info.availableRamBytes();
   }
 
   /**

@@ -3,7 +3,8 @@ package dev.entity.training.cli;
 import dev.entity.core.Stage;
 import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.training.data.DatasetFile;
-import dev.entity.training.plugins.DatasetInfo;
+import dev.entity.training.data.DatasetInfo;
+import dev.entity.training.plugins.PreparedDataset;
 import dev.entity.training.plugins.TrainingPlan;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -33,7 +34,8 @@ final class PlanReport {
   private PlanReport() {}
 
   /** The dataset part: sources, split, statistics, skipped records, where the split went. */
-  static String dataset(DatasetInfo d, Path base) {
+  static String dataset(PreparedDataset prepared, Path base) {
+    DatasetInfo d = prepared.info();
     StringBuilder s = new StringBuilder("Dataset (input, dataset_loader)\n");
     for (DatasetFile f : d.files()) {
       s.append(
@@ -49,10 +51,10 @@ final class PlanReport {
         String.format(
             Locale.ROOT,
             "  split: %,d for training, %,d for validation (validation_split %s, %s)%n",
-            d.trainRecords(),
-            d.validationRecords(),
+            d.train(),
+            d.validation(),
             d.validationSplit(),
-            d.shuffled() ? "shuffled with seed " + d.seed() : "not shuffled"));
+            d.shuffle() ? "shuffled with seed " + d.seed() : "not shuffled"));
     var st = d.statistics();
     s.append(
         String.format(
@@ -67,14 +69,14 @@ final class PlanReport {
             st.maxLength()));
     if (d.skipped() > 0) {
       s.append(String.format(Locale.ROOT, "  skipped %,d bad records (skip_invalid)", d.skipped()));
-      if (!d.skippedExamples().isEmpty()) {
-        s.append(", first: ").append(d.skippedExamples().getFirst());
+      if (!prepared.skippedExamples().isEmpty()) {
+        s.append(", first: ").append(prepared.skippedExamples().getFirst());
       }
       s.append('\n');
     }
-    s.append("  split written to ").append(relative(base, d.trainFile()));
-    if (d.validationFile() != null) {
-      s.append(" and ").append(relative(base, d.validationFile()));
+    s.append("  split written to ").append(relative(base, prepared.trainFile()));
+    if (prepared.validationFile() != null) {
+      s.append(" and ").append(relative(base, prepared.validationFile()));
     }
     return s.append('\n').toString();
   }

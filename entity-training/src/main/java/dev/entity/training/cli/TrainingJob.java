@@ -17,8 +17,8 @@ import dev.entity.core.workflow.Workflow;
 import dev.entity.core.workflow.WorkflowExecutor;
 import dev.entity.core.workflow.WorkflowResult;
 import dev.entity.core.workflow.WorkflowYaml;
-import dev.entity.training.plugins.DatasetInfo;
 import dev.entity.training.plugins.DatasetLoaderPlugin;
+import dev.entity.training.plugins.PreparedDataset;
 import dev.entity.training.plugins.TrainingConfigPlugin;
 import dev.entity.training.plugins.TrainingPlan;
 import dev.entity.training.train.TrainingConfig;
@@ -302,7 +302,7 @@ final class TrainingJob {
   private void review(PluginContext context, Path base, boolean interactive) throws IOException {
     List<String> parts = new ArrayList<>();
     context
-        .recall(DatasetLoaderPlugin.MEMORY_KEY, DatasetInfo.class)
+        .recall(DatasetLoaderPlugin.MEMORY_KEY, PreparedDataset.class)
         .ifPresent(d -> parts.add(PlanReport.dataset(d, base)));
     context
         .recall(TrainingConfigPlugin.MEMORY_KEY, TrainingPlan.class)

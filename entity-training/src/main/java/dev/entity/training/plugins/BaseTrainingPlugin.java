@@ -5,6 +5,7 @@ package dev.entity.training.plugins;
 import dev.entity.core.EntityException;
 import dev.entity.core.Plugin;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.training.train.MemoryEstimator;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -26,27 +27,20 @@ import java.util.function.Supplier;
  */
 public abstract class BaseTrainingPlugin<C extends Record> implements Plugin<C> {
 
-  /** The device a run will use, with the memory the estimate is fitted to. */
-  public enum DeviceKind {
-    /** Pure Java on the CPU; memory is the available RAM. */
-    CPU,
-    /** An NVIDIA GPU; memory is the first GPU's free memory. */
-    CUDA;
+  /**
+   * The device a run will use.
+   *
+   * @param target CPU or CUDA
+   * @param description what it is, for people (e.g. "CPU, 8 cores, ..." or the GPU's name)
+   * @param memoryBytes the memory a run may use on it
+   */
+  public record ChosenDevice(MemoryEstimator.Target target, String description, long memoryBytes) {
 
     /** The name used in configs: {@code cpu} or {@code cuda}. */
     public String configName() {
-      return name().toLowerCase(Locale.ROOT);
+      return target.name().toLowerCase(Locale.ROOT);
     }
   }
-
-  /**
-   * The chosen device.
-   *
-   * @param kind CPU or CUDA
-   * @param description what it is, for people (e.g. "CPU, 8 cores" or the GPU's name)
-   * @param memoryBytes the memory a run may use on it
-   */
-  public record ChosenDevice(DeviceKind kind, String description, long memoryBytes) {}
 
   private final Supplier<DeviceInfo> probe;
   private DeviceInfo host;
@@ -88,38 +82,19 @@ public abstract class BaseTrainingPlugin<C extends Record> implements Plugin<C> 
    */
   protected final ChosenDevice chooseDevice(String requested) {
     DeviceInfo info = deviceInfo();
-    String wanted = requested == null ? "auto" : requested.strip().toLowerCase(Locale.ROOT);
-    boolean cuda =
-        switch (wanted) {
-          case "auto" -> info.hasGpu();
-          case "cpu" -> false;
-          case "cuda" -> {
-            if (!info.hasGpu()) {
-              throw new EntityException(
-                  "device: cuda was asked for, but no NVIDIA GPU was detected (nvidia-smi is"
-                      + " missing or lists none); use device: auto or cpu");
-            }
-            yield true;
+    MemoryEstimator.Target target =
+        MemoryEstimator.resolveTarget(requested == null ? "auto" : requested, info);
+    long bytes = MemoryEstimator.availableBytes(info, target);
+    String description =
+        switch (target) {
+          case CUDA -> {
+            DeviceInfo.Gpu gpu = info.firstGpu().orElseThrow();
+            yield "GPU " + gpu.index() + " " + gpu.name() + ", " + formatBytes(bytes) + " free";
           }
-          default ->
-              throw new EntityException(
-                  "device: unknown device '" + requested + "'; use auto, cpu or cuda");
+          case CPU ->
+              "CPU, " + info.logicalCores() + " cores, " + formatBytes(bytes) + " RAM available";
         };
-    if (cuda) {
-      DeviceInfo.Gpu gpu = info.firstGpu().orElseThrow();
-      return new ChosenDevice(
-          DeviceKind.CUDA,
-          "GPU " + gpu.index() + " " + gpu.name() + ", " + formatBytes(gpu.freeBytes()) + " free",
-          gpu.freeBytes());
-    }
-    return new ChosenDevice(
-        DeviceKind.CPU,
-        "CPU, "
-            + info.logicalCores()
-            + " cores, "
-            + formatBytes(info.availableRamBytes())
-            + " RAM available",
-        info.availableRamBytes());
+    return new ChosenDevice(target, description, bytes);
   }
 
   /**

@@ -20,8 +20,8 @@ import java.util.Set;
 /**
  * The INPUT plugin {@value #NAME}: loads, validates and splits the dataset with the {@code
  * training.data} library, writes the two splits into the run folder ({@code dataset/train.jsonl},
- * {@code dataset/validation.jsonl}, openai format) and stores a {@link DatasetInfo} in memory under
- * {@value #MEMORY_KEY}; the trainer reads the conversations through it. Returns the loader's
+ * {@code dataset/validation.jsonl}, openai format) and stores a {@link PreparedDataset} in memory
+ * under {@value #MEMORY_KEY}; the trainer reads the conversations through it. Returns the loader's
  * one-paragraph summary. Every problem with the data is an error naming the file, line and field,
  * unless {@code skip_invalid} asks to skip bad records, which are then counted and reported.
  */
@@ -30,7 +30,7 @@ public final class DatasetLoaderPlugin extends BaseTrainingPlugin<DatasetLoaderP
   /** The plugin's name in workflow YAML. */
   public static final String NAME = "dataset_loader";
 
-  /** The memory key of the {@link DatasetInfo}. */
+  /** The memory key of the {@link PreparedDataset}. */
   public static final String MEMORY_KEY = "dataset";
 
   /** Where the splits go inside the run folder. */
@@ -117,22 +117,22 @@ public final class DatasetLoaderPlugin extends BaseTrainingPlugin<DatasetLoaderP
       validation = storage.resolve(VALIDATION_FILE);
       DatasetWriter.write(dataset.validation(), validation, DatasetFormat.OPENAI, true);
     }
-    DatasetInfo info = DatasetInfo.of(dataset, train, validation);
-    context.remember(MEMORY_KEY, info);
+    PreparedDataset prepared = PreparedDataset.of(dataset, train, validation);
+    context.remember(MEMORY_KEY, prepared);
     context
         .log()
         .info(
             "dataset loaded",
             "records",
-            info.records(),
+            dataset.size(),
             "train",
-            info.trainRecords(),
+            dataset.train().size(),
             "validation",
-            info.validationRecords(),
+            dataset.validation().size(),
             "format",
-            info.format(),
+            prepared.format(),
             "skipped",
-            info.skipped());
+            dataset.skipped());
     return dataset.summary();
   }
 }

@@ -87,7 +87,7 @@ public final class TrainingConfigPlugin extends BaseTrainingPlugin<TrainingConfi
               null,
               0,
               0,
-              device.kind().configName(),
+              device.configName(),
               device.description(),
               device.memoryBytes(),
               List.of(),
@@ -100,7 +100,7 @@ public final class TrainingConfigPlugin extends BaseTrainingPlugin<TrainingConfi
       context.remember(MEMORY_KEY, plan);
       return describe(config) + " on " + device.description() + ". Warning: " + warning + ".";
     }
-    List<String> violations = config.violations(model.architecture());
+    List<String> violations = config.violations(model);
     if (!violations.isEmpty()) {
       throw new EntityException(
           "training config does not fit the model at "
@@ -110,9 +110,8 @@ public final class TrainingConfigPlugin extends BaseTrainingPlugin<TrainingConfi
               + "): "
               + String.join("; ", violations));
     }
-    MemoryEstimator.Target target =
-        device.kind() == DeviceKind.CUDA ? MemoryEstimator.Target.CUDA : MemoryEstimator.Target.CPU;
-    MemoryEstimator.Fit fit = new MemoryEstimator(model, config, target).fit(device.memoryBytes());
+    MemoryEstimator.Fit fit =
+        new MemoryEstimator(model, config, device.target()).fit(device.memoryBytes());
     for (String change : fit.changes()) {
       context.log().info("batch auto-adjusted to fit the device", "change", change);
     }
@@ -127,7 +126,7 @@ public final class TrainingConfigPlugin extends BaseTrainingPlugin<TrainingConfi
             model.architecture().name().toLowerCase(Locale.ROOT),
             estimate.parameters(),
             estimate.trainableParameters(),
-            device.kind().configName(),
+            device.configName(),
             device.description(),
             device.memoryBytes(),
             estimate.items(),

@@ -176,7 +176,15 @@ class ToolCommandsTest {
     Path model = Cli.tinyModel(dir);
     Cli ok =
         Cli.run(
-            "estimate-memory", "--model", model.toString(), "--method", "full", "--device", "cpu");
+            "estimate-memory",
+            "--model",
+            model.toString(),
+            "--seq",
+            "256",
+            "--method",
+            "full",
+            "--device",
+            "cpu");
     assertThat(ok.code()).as(ok.toString()).isZero();
     assertThat(ok.out()).contains("(cpu, full)");
 

@@ -36,7 +36,8 @@ class TrainCommandTest {
       args.addAll(List.of("--dataset", Cli.project("data/sample.jsonl")));
     }
     if (!given.contains("--model")) {
-      args.addAll(List.of("--model", Cli.tinyModel(dir).toString()));
+      // The tiny model has 256 positions; lora_cpu.yaml asks for 512.
+      args.addAll(List.of("--model", Cli.tinyModel(dir).toString(), "max_seq_length=256"));
     }
     args.addAll(given);
     return Cli.runWithInput(input, args.toArray(String[]::new));
@@ -70,7 +71,8 @@ class TrainCommandTest {
             Cli.project("data/sample.jsonl"),
             "--model",
             Cli.tinyModel(dir).toString(),
-            "output_dir=" + out);
+            "output_dir=" + out,
+            "max_seq_length=256");
     assertThat(cli.code()).as(cli.toString()).isZero();
     assertThat(out.resolve("dataset/train.jsonl")).isRegularFile();
     assertThat(out.resolve("events.jsonl")).isRegularFile();
@@ -151,6 +153,13 @@ class TrainCommandTest {
     Cli cli = train("--model", empty.toString());
     assertThat(cli.code()).isEqualTo(Main.USER_ERROR);
     assertThat(cli.err()).contains("no-config").contains("config.json").contains("stage PARSE");
+  }
+
+  @Test
+  void aSequenceLongerThanTheModelsPositionsIsAnError() {
+    Cli cli = train("max_seq_length=512");
+    assertThat(cli.code()).isEqualTo(Main.USER_ERROR);
+    assertThat(cli.err()).contains("stage PARSE").contains("max_seq_length").contains("256");
   }
 
   @Test

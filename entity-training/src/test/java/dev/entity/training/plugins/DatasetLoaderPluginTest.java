@@ -42,13 +42,14 @@ class DatasetLoaderPluginTest {
             null);
 
     assertThat(run.result.succeeded()).as(run.result.summary()).isTrue();
-    DatasetInfo info = run.dataset;
-    assertThat(info.records()).isEqualTo(20);
-    assertThat(info.trainRecords()).isEqualTo(15);
-    assertThat(info.validationRecords()).isEqualTo(5);
+    PreparedDataset info = run.dataset;
+    assertThat(info.info().records()).isEqualTo(20);
+    assertThat(info.info().train()).isEqualTo(15);
+    assertThat(info.info().validation()).isEqualTo(5);
     assertThat(info.format()).isEqualTo("alpaca");
-    assertThat(info.seed()).isEqualTo(7);
-    assertThat(info.statistics().turns()).isEqualTo(40);
+    assertThat(info.info().seed()).isEqualTo(7);
+    assertThat(info.info().statistics().turns()).isEqualTo(40);
+    assertThat(info.info().summary()).contains("15 for training");
     assertThat(Path.of(info.trainFile())).isEqualTo(dir.resolve("run/dataset/train.jsonl"));
 
     List<Conversation> train = info.train();
@@ -104,9 +105,9 @@ class DatasetLoaderPluginTest {
             PipelineRun.cpuHost(1L << 34),
             Map.of("dataset_path", List.of(one.toString(), two.toString()), "validation_split", 0),
             null);
-    assertThat(run.dataset.records()).isEqualTo(4);
+    assertThat(run.dataset.info().records()).isEqualTo(4);
     assertThat(run.dataset.format()).isEqualTo("mixed");
-    assertThat(run.dataset.files()).extracting(f -> f.records()).containsExactly(3L, 1L);
+    assertThat(run.dataset.info().files()).extracting(f -> f.records()).containsExactly(3L, 1L);
     assertThat(run.dataset.validationFile()).isNull();
     assertThat(run.dataset.validation()).isEmpty();
     assertThat(dir.resolve("run/dataset/validation.jsonl")).doesNotExist();
@@ -148,8 +149,8 @@ class DatasetLoaderPluginTest {
             PipelineRun.cpuHost(1L << 34),
             Map.of("dataset_path", data.toString(), "skip_invalid", true, "validation_split", 0),
             null);
-    assertThat(lenient.dataset.records()).isEqualTo(2);
-    assertThat(lenient.dataset.skipped()).isEqualTo(1);
+    assertThat(lenient.dataset.info().records()).isEqualTo(2);
+    assertThat(lenient.dataset.info().skipped()).isEqualTo(1);
     assertThat(lenient.dataset.skippedExamples())
         .singleElement()
         .asString()

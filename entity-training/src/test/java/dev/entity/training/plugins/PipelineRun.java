@@ -19,12 +19,13 @@ import java.util.Set;
 
 /**
  * Runs the two plugins in a workflow built in code, with a THINK step that recalls what they stored
- * exactly as the trainer will (through {@link DatasetInfo#recall} and {@link TrainingPlan#recall}).
+ * exactly as the trainer will (through {@link PreparedDataset#recall} and {@link
+ * TrainingPlan#recall}).
  */
 final class PipelineRun {
 
   /** What the THINK step read back from memory; null when the stage did not run. */
-  DatasetInfo dataset;
+  PreparedDataset dataset;
 
   TrainingPlan plan;
   WorkflowResult result;
@@ -76,7 +77,7 @@ final class PipelineRun {
             Set.of("memory"),
             (context, config) -> {
               if (datasetConfig != null) {
-                run.dataset = DatasetInfo.recall(context);
+                run.dataset = PreparedDataset.recall(context);
               }
               if (trainingConfig != null) {
                 run.plan = TrainingPlan.recall(context);
