@@ -143,7 +143,7 @@ public final class Trainer {
       Options options,
       MetricsSink sink,
       Cancellation cancellation) {
-    List<String> problems = config.violations(session.decoder().config().architecture());
+    List<String> problems = config.violations(session.decoder().config());
     if (!problems.isEmpty()) {
       throw new EntityException("training_config: " + String.join("; ", problems));
     }

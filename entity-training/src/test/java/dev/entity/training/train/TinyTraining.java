@@ -22,14 +22,14 @@ import java.util.SplittableRandom;
  * A tiny random llama (hidden 32, 2 layers, vocab 96) saved as a Hugging Face folder, a seeded
  * tokenizer-free batch source, and the config and session the trainer tests share.
  */
-final class TinyTraining {
+public final class TinyTraining {
 
-  static final int VOCAB = 96;
-  static final int SEQ = 12;
+  public static final int VOCAB = 96;
+  public static final int SEQ = 12;
 
   private TinyTraining() {}
 
-  static ModelConfig modelConfig() {
+  public static ModelConfig modelConfig() {
     return new ModelConfig(
         Architecture.LLAMA,
         "llama",
@@ -51,11 +51,12 @@ final class TinyTraining {
         "silu",
         1,
         List.of(2),
-        "float32");
+        "float32",
+        null);
   }
 
   /** Writes the model folder (config.json, model.safetensors, a tokenizer file to copy). */
-  static Path writeModel(Path folder) throws IOException {
+  public static Path writeModel(Path folder) throws IOException {
     try (Backend b = new CpuBackend(1);
         Decoder d = new Decoder(b, modelConfig(), Decoder.Options.full())) {
       d.initializeRandom(7, 0.1f);
@@ -65,11 +66,11 @@ final class TinyTraining {
     return folder;
   }
 
-  static LoraConfig lora() {
+  public static LoraConfig lora() {
     return new LoraConfig(4, 8, 0.1, List.of("q_proj", "v_proj", "down_proj"), false, 42);
   }
 
-  static TrainingConfig config(Path model, Path out, String method) {
+  public static TrainingConfig config(Path model, Path out, String method) {
     TrainingConfig c =
         TrainingConfig.defaults(model.toString())
             .with("training_method", method)
@@ -95,7 +96,7 @@ final class TinyTraining {
     return c;
   }
 
-  static TrainingSession session(Backend backend, Path model, TrainingConfig config) {
+  public static TrainingSession session(Backend backend, Path model, TrainingConfig config) {
     Decoder.Options options =
         config.method() == TrainingConfig.Method.FULL
             ? Decoder.Options.full()
@@ -115,7 +116,7 @@ final class TinyTraining {
   }
 
   /** Right-padded random sequences of 5..SEQ tokens, labels on every token. */
-  static List<Batch> batches(long seed, int count, int batchSize) {
+  public static List<Batch> batches(long seed, int count, int batchSize) {
     SplittableRandom rng = new SplittableRandom(seed);
     List<Batch> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
@@ -139,14 +140,14 @@ final class TinyTraining {
   }
 
   /** A fixed list of batches, reshuffled per epoch from (seed, epoch). */
-  static final class ListSource implements BatchSource {
+  public static final class ListSource implements BatchSource {
     private final List<Batch> batches;
     private final long seed;
     private int[] order;
     private long epoch;
     private long index;
 
-    ListSource(List<Batch> batches, long seed) {
+    public ListSource(List<Batch> batches, long seed) {
       this.batches = List.copyOf(batches);
       this.seed = seed;
       seek(new Position(0, 0));
