@@ -18,10 +18,16 @@ import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
 import dev.entity.engine.optim.AdamW;
+import dev.entity.engine.template.ChatTemplate;
+import dev.entity.engine.template.LabelPolicy;
 import dev.entity.engine.tensor.DType;
+import dev.entity.engine.tokenizer.Tokenizer;
+import dev.entity.engine.tokenizer.TokenizerLoader;
+import dev.entity.training.data.BatchLayout;
+import dev.entity.training.data.BatchSource;
+import dev.entity.training.data.TokenizedDataset;
 import dev.entity.training.hub.HubDownloader;
 import dev.entity.training.hub.HubSettings;
-import dev.entity.training.train.BatchSource;
 import dev.entity.training.train.InterruptHandler;
 import dev.entity.training.train.Trainer;
 import dev.entity.training.train.TrainingConfig;
@@ -57,6 +63,9 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
 
   /** The memory key of the {@link Summary}. */
   public static final String MEMORY_KEY = "training.result";
+
+  /** The memory key prefix of the tokenization statistics (".training", ".validation"). */
+  public static final String DATA_KEY = "training.data";
 
   /** The memory key under which the CLI may store the command line that started this run. */
   public static final String COMMAND_KEY = "cli.command_line";
@@ -156,7 +165,7 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
   public FineTuningPlugin() {
     this(
         DeviceInfo::detect,
-        FineTuningPlugin::preparationMissing,
+        FineTuningPlugin::prepareWithTokenizer,
         out -> new ConsoleMetricsSink(System.out));
   }
 
@@ -171,11 +180,58 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
     this.sinks = sinks;
   }
 
-  private static TrainingData preparationMissing(
-      PreparedDataset dataset, Path model, TrainingConfig config, PluginContext context) {
-    throw new EntityException(
-        "fine_tuning: this build has no data preparation (chat template, truncation, batching) to"
-            + " turn the dataset into batches; it arrives with the data preparation library");
+  /**
+   * The data preparation library's path: the model folder's tokenizer and its chat template
+   * (built-in chatml when it has none), assistant-only labels, truncation to max_seq_length,
+   * padding (length-grouped) or packing; statistics logged and stored under {@value #DATA_KEY}.
+   */
+  static TrainingData prepareWithTokenizer(
+      PreparedDataset dataset, Path modelFolder, TrainingConfig config, PluginContext context) {
+    Tokenizer tokenizer;
+    ChatTemplate template;
+    try {
+      tokenizer = TokenizerLoader.load(modelFolder);
+      template = ChatTemplate.fromTokenizer(tokenizer, "chatml");
+    } catch (EngineException e) {
+      throw new EntityException(
+          "cannot load the tokenizer of " + modelFolder + ": " + e.getMessage(), e);
+    }
+    BatchLayout layout = BatchLayout.of(config.maxSeqLength(), config.packing(), tokenizer);
+    TokenizedDataset train =
+        tokenize(dataset.train(), tokenizer, template, config, context, "training");
+    BatchSource batches = train.trainingBatches(layout, config.batchSize(), config.seed());
+    List<Batch> validation = new ArrayList<>();
+    if (dataset.validationFile() != null) {
+      TokenizedDataset v =
+          tokenize(dataset.validation(), tokenizer, template, config, context, "validation");
+      if (v.size() > 0) {
+        BatchSource eval = v.evaluationBatches(layout, config.batchSize());
+        for (long i = 0; i < eval.batchesPerEpoch(); i++) {
+          validation.add(eval.next());
+        }
+      }
+    }
+    return new TrainingData(batches, validation);
+  }
+
+  private static TokenizedDataset tokenize(
+      List<dev.entity.training.data.Conversation> conversations,
+      Tokenizer tokenizer,
+      ChatTemplate template,
+      TrainingConfig config,
+      PluginContext context,
+      String split) {
+    TokenizedDataset t =
+        TokenizedDataset.tokenize(
+            conversations,
+            tokenizer,
+            template,
+            config.maxSeqLength(),
+            LabelPolicy.ASSISTANT_ONLY,
+            TokenizedDataset.Progress.none());
+    context.log().info(split + " data: " + t.statistics().describe());
+    context.remember(DATA_KEY + "." + split, t.statistics().toMap());
+    return t;
   }
 
   @Override

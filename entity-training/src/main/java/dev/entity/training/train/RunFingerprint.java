@@ -4,6 +4,7 @@ package dev.entity.training.train;
 
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ParameterStore;
+import dev.entity.training.data.BatchSource;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,8 +19,8 @@ import java.util.TreeSet;
 /**
  * What must be the same for a checkpoint to continue a run exactly: the training settings that
  * change the trajectory (not output_dir, logging, saving or device), the model's shape, the
- * trainable parameters by name and shape, and the data (batches per epoch, seed). A checkpoint
- * whose fingerprint differs is refused with {@link #diff}.
+ * trainable parameters by name and shape, and the data (rows and batches per epoch; the order's
+ * seed is the config's seed). A checkpoint whose fingerprint differs is refused with {@link #diff}.
  */
 public final class RunFingerprint {
 
@@ -58,7 +59,8 @@ public final class RunFingerprint {
     f.put("trainable.slots_sha256", sha256(names.toString()));
     f.put("model.frozen_dtype", decoder.options().frozenDType().name());
     f.put("data.batches_per_epoch", Long.toString(data.batchesPerEpoch()));
-    f.put("data.seed", Long.toString(data.seed()));
+    f.put("data.rows_per_epoch", Long.toString(data.rowsPerEpoch()));
+    f.put("data.micro_batch_size", Long.toString(data.microBatchSize()));
     return f;
   }
 

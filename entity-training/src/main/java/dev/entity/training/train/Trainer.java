@@ -10,6 +10,8 @@ import dev.entity.core.EntityException;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
+import dev.entity.training.data.BatchPosition;
+import dev.entity.training.data.BatchSource;
 import dev.entity.training.train.metrics.MetricRecord;
 import dev.entity.training.train.metrics.MetricsSink;
 import dev.entity.training.train.metrics.MetricsSink.Outcome;
@@ -169,11 +171,6 @@ public final class Trainer {
     return checkpoints;
   }
 
-  /** Optimizer steps per epoch: the epoch's batches in groups of gradient_accumulation_steps. */
-  public static long stepsPerEpoch(long batchesPerEpoch, int accumulation) {
-    return (batchesPerEpoch + accumulation - 1) / accumulation;
-  }
-
   /** Runs the whole training; see the class comment for how it stops early. */
   public Result train() {
     startNanos = System.nanoTime();
@@ -181,12 +178,11 @@ public final class Trainer {
     maxSteps =
         config.maxSteps() > 0
             ? config.maxSteps()
-            : stepsPerEpoch(data.batchesPerEpoch(), config.gradientAccumulationSteps())
-                * config.numEpochs();
+            : data.stepsPerEpoch(config.gradientAccumulationSteps()) * config.numEpochs();
     schedule = LearningRateSchedule.of(config, maxSteps);
     fingerprint = RunFingerprint.of(config, session.decoder(), data);
     microBatch = config.batchSize();
-    data.seek(new BatchSource.Position(0, 0));
+    data.seek(BatchPosition.start());
     if (options.resumeFrom() != null) {
       resume(resumeFolder());
     }
@@ -323,7 +319,7 @@ public final class Trainer {
     if (cancellation.isCancelled()) {
       throw interrupted();
     }
-    BatchSource.Position before = data.position();
+    BatchPosition before = data.position();
     List<Batch> batches = drawStepBatches();
     long targets = 0;
     long tokens = 0;
@@ -402,11 +398,9 @@ public final class Trainer {
   /** Up to gradient_accumulation_steps batches; a step never crosses an epoch boundary. */
   private List<Batch> drawStepBatches() {
     List<Batch> out = new ArrayList<>();
-    for (int k = 0; k < config.gradientAccumulationSteps(); k++) {
+    int n = data.microBatchesInNextStep(config.gradientAccumulationSteps());
+    for (int k = 0; k < n; k++) {
       out.add(data.next());
-      if (data.position().index() == 0) {
-        break;
-      }
     }
     return out;
   }
@@ -568,7 +562,7 @@ public final class Trainer {
   }
 
   private TrainerState state() {
-    BatchSource.Position pos = data.position();
+    BatchPosition pos = data.position();
     Decoder d = session.decoder();
     return new TrainerState(
         TrainerState.FORMAT,
@@ -576,9 +570,9 @@ public final class Trainer {
         epoch(),
         maxSteps,
         microBatch,
-        data.seed(),
+        config.seed(),
         pos.epoch(),
-        pos.index(),
+        pos.batchIndex(),
         config.seed(),
         d.options().lora() == null ? 0 : d.options().lora().seed(),
         best,
@@ -682,8 +676,8 @@ public final class Trainer {
   // ---------------------------------------------------------------- progress
 
   private double epoch() {
-    BatchSource.Position p = data.position();
-    return p.epoch() + (double) p.index() / data.batchesPerEpoch();
+    BatchPosition p = data.position();
+    return p.epoch() + (double) p.batchIndex() / data.batchesPerEpoch();
   }
 
   private double seconds() {

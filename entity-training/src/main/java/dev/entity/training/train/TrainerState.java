@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.entity.core.EntityException;
+import dev.entity.training.data.BatchPosition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +84,8 @@ public record TrainerState(
   }
 
   /** The data position of the next batch. */
-  public BatchSource.Position dataPosition() {
-    return new BatchSource.Position(dataEpoch, dataIndex);
+  public BatchPosition dataPosition() {
+    return new BatchPosition(Math.toIntExact(dataEpoch), dataIndex);
   }
 
   /** Writes this state as JSON to {@code file} (the caller fsyncs the folder). */

@@ -10,9 +10,14 @@ import dev.entity.core.resource.Memory;
 import dev.entity.core.workflow.Workflow;
 import dev.entity.core.workflow.WorkflowExecutor;
 import dev.entity.core.workflow.WorkflowResult;
+import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.lora.LoraAdapter;
+import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.Batch;
+import dev.entity.engine.model.TinyModel;
+import dev.entity.engine.template.ChatMessage;
 import dev.entity.training.data.Conversation;
 import dev.entity.training.data.Message;
 import dev.entity.training.train.CheckpointStore;
@@ -259,5 +264,49 @@ class FineTuningPluginTest {
         .contains("1.00 TiB")
         .contains("Memory estimate")
         .contains("set gradient_checkpointing: true");
+  }
+
+  @Test
+  void trainsATinyModelWithItsTokenizerAndChatTemplateAndTheLossFalls() throws IOException {
+    List<List<ChatMessage>> corpus = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      corpus.add(
+          List.of(
+              ChatMessage.user("count to " + i),
+              ChatMessage.assistant("one two three four ".repeat(1 + i % 3).strip())));
+    }
+    Path tiny;
+    try (Backend backend = new CpuBackend(1)) {
+      tiny =
+          TinyModel.write(
+                  backend,
+                  new TinyModel.Spec(Architecture.LLAMA, 300, 32, 2, 5, 0.05f),
+                  corpus,
+                  dir.resolve("tiny"),
+                  false)
+              .folder();
+    }
+    InMemoryMetricsSink sink = new InMemoryMetricsSink();
+    FineTuningPlugin plugin =
+        new FineTuningPlugin(() -> HOST, FineTuningPlugin::prepareWithTokenizer, out -> sink);
+    Map<String, Object> training = trainingConfig(dir.resolve("out"));
+    training.put("model_name_or_path", tiny.toString());
+    training.put("max_seq_length", 64);
+    training.put("max_steps", 8);
+    training.put("learning_rate", 2e-2);
+    Path memoryFile = dir.resolve("memory.duckdb");
+    WorkflowResult result = run(plugin, Map.of(), training, memoryFile);
+    assertThat(result).as(result.summary()).isInstanceOf(WorkflowResult.Completed.class);
+    List<MetricRecord> train = sink.records(MetricRecord.Kind.TRAIN);
+    assertThat(train).hasSize(8);
+    assertThat(train.getLast().value(MetricRecord.LOSS).orElseThrow())
+        .isLessThan(train.getFirst().value(MetricRecord.LOSS).orElseThrow());
+    try (Memory memory = Memory.file(memoryFile)) {
+      assertThat(memory.keys())
+          .contains(FineTuningPlugin.DATA_KEY + ".training", FineTuningPlugin.MEMORY_KEY);
+    }
+    Path finalModel = dir.resolve("out").resolve(CheckpointStore.FINAL_MODEL);
+    assertThat(finalModel.resolve(LoraAdapter.CONFIG)).isRegularFile();
+    assertThat(finalModel.resolve("tokenizer.json")).isRegularFile();
   }
 }
