@@ -26,6 +26,7 @@ import dev.entity.training.train.TinyTraining;
 import dev.entity.training.train.TrainingConfig;
 import dev.entity.training.train.metrics.InMemoryMetricsSink;
 import dev.entity.training.train.metrics.MetricRecord;
+import dev.entity.training.train.metrics.MetricsSink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ class FineTuningPluginTest {
     List<Batch> train = batches(dataset.train(), config.batchSize());
     List<Batch> validation = batches(dataset.validation(), config.batchSize());
     return new FineTuningPlugin.TrainingData(
-        new TinyTraining.ListSource(train, config.seed()), validation);
+        new TinyTraining.ListSource(train, config.seed()), validation, "stand-in batches");
   }
 
   private static List<Batch> batches(List<Conversation> conversations, int batchSize) {
@@ -143,7 +144,7 @@ class FineTuningPluginTest {
   void trainsLoraFromTheStoredDatasetAndPlanAndRecordsEverythingInMemory() throws IOException {
     InMemoryMetricsSink sink = new InMemoryMetricsSink();
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink);
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink);
     Path out = dir.resolve("out");
     Path memoryFile = dir.resolve("memory.duckdb");
     WorkflowResult result =
@@ -163,8 +164,8 @@ class FineTuningPluginTest {
       List<Memory.Metric> metrics = memory.metrics(result.runId());
       assertThat(metrics)
           .extracting(Memory.Metric::name)
-          .contains("train_loss", "train_learning_rate", "eval_loss", "eval_perplexity");
-      assertThat(metrics.stream().filter(m -> m.name().equals("train_loss")).count()).isEqualTo(6);
+          .contains("loss", "learning_rate", "eval_loss", "eval_perplexity");
+      assertThat(metrics.stream().filter(m -> m.name().equals("loss")).count()).isEqualTo(6);
       assertThat(sink.records(MetricRecord.Kind.TRAIN)).hasSize(6);
       assertThat(sink.start().config()).containsEntry("max_grad_norm", 0.5);
       assertThat(sink.checkpoints()).extracting(c -> c.step()).containsExactly(3L, 6L);
@@ -174,7 +175,7 @@ class FineTuningPluginTest {
   @Test
   void otherOptimizersAreRefusedWhenTheWorkflowIsBuilt() {
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink());
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     assertThatThrownBy(
             () -> run(plugin, Map.of("optim", "sgd"), trainingConfig(dir.resolve("o")), null))
         .hasMessageContaining("optim")
@@ -188,7 +189,7 @@ class FineTuningPluginTest {
   @Test
   void qloraAndBothHalfPrecisionsAreClearErrors() throws IOException {
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink());
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     WorkflowResult both =
         run(plugin, Map.of("fp16", true, "bf16", true), trainingConfig(dir.resolve("a")), null);
     assertThat(both.summary()).contains("fp16 and bf16 are both true");
@@ -202,7 +203,7 @@ class FineTuningPluginTest {
   /** Runs fine_tuning alone after a step that stores {@code plan} as the PARSE stage would. */
   private WorkflowResult runWithPlan(TrainingPlan plan) {
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink());
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     PluginRegistry registry = PluginRegistry.of(plugin);
     Workflow.Builder b = Workflow.builder("test", registry).runFolder(dir.resolve("run"));
     b.add(
@@ -288,7 +289,11 @@ class FineTuningPluginTest {
     }
     InMemoryMetricsSink sink = new InMemoryMetricsSink();
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPlugin::prepareWithTokenizer, out -> sink);
+        new FineTuningPlugin(
+            () -> HOST,
+            FineTuningPlugin::prepareWithTokenizer,
+            (out, summary) ->
+                MetricsSink.of(List.of(FineTuningPlugin.standardSinks(out, summary), sink)));
     Map<String, Object> training = trainingConfig(dir.resolve("out"));
     training.put("model_name_or_path", tiny.toString());
     training.put("max_seq_length", 64);
@@ -308,5 +313,10 @@ class FineTuningPluginTest {
     Path finalModel = dir.resolve("out").resolve(CheckpointStore.FINAL_MODEL);
     assertThat(finalModel.resolve(LoraAdapter.CONFIG)).isRegularFile();
     assertThat(finalModel.resolve("tokenizer.json")).isRegularFile();
+    for (String file : List.of("metrics.jsonl", "metrics.csv", "report.md", "report.html")) {
+      assertThat(dir.resolve("out").resolve(file)).isRegularFile();
+    }
+    assertThat(Files.readString(dir.resolve("out").resolve("report.md")))
+        .contains("training tokens");
   }
 }
