@@ -79,8 +79,9 @@ public record TrainerState(
           .build();
 
   public TrainerState {
-    fingerprint = Map.copyOf(fingerprint);
-    logHistory = List.copyOf(logHistory);
+    // null survives construction so read() can name a file with missing fields
+    fingerprint = fingerprint == null ? null : Map.copyOf(fingerprint);
+    logHistory = logHistory == null ? List.of() : List.copyOf(logHistory);
   }
 
   /** The data position of the next batch. */
@@ -127,7 +128,11 @@ public record TrainerState(
         || s.fingerprint() == null
         || s.dataEpoch() < 0
         || s.dataIndex() < 0) {
-      throw new EntityException(file + ": the trainer state has missing or negative fields");
+      throw new EntityException(
+          file
+              + ": the trainer state has missing or negative fields (global_step, micro_batch_size,"
+              + " scheduler, fingerprint, data position); the checkpoint is damaged, resume from"
+              + " another one");
     }
     return s;
   }
