@@ -2,10 +2,12 @@
 // Java text form differs; keys are grouped by prefix (config., model., trainable., data.).
 package dev.entity.training.train;
 
+import dev.entity.core.EntityException;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ParameterStore;
 import dev.entity.training.data.BatchSource;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -87,6 +89,26 @@ public final class RunFingerprint {
       }
     }
     return out;
+  }
+
+  /**
+   * Refuses a checkpoint whose fingerprint differs from this run's, saying what differs.
+   *
+   * @throws EntityException naming the folder, both config hashes and every differing key
+   */
+  public static void requireSame(Path folder, Map<String, String> saved, Map<String, String> now) {
+    List<String> diff = diff(saved, now);
+    if (!diff.isEmpty()) {
+      throw new EntityException(
+          folder
+              + " belongs to a different run (config hash "
+              + hash(saved).substring(0, 12)
+              + ", this run "
+              + hash(now).substring(0, 12)
+              + "); what differs:\n  "
+              + String.join("\n  ", diff)
+              + "\nUse the model and settings it was trained with, or start without --resume");
+    }
   }
 
   static String sha256(String text) {

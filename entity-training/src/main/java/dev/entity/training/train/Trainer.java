@@ -184,7 +184,7 @@ public final class Trainer {
     microBatch = config.batchSize();
     data.seek(BatchPosition.start());
     if (options.resumeFrom() != null) {
-      resume(resumeFolder());
+      resume(checkpoints.resolveResume(options.resumeFrom()));
     }
     startStep = step;
     sink.begin(
@@ -325,14 +325,14 @@ public final class Trainer {
     long tokens = 0;
     for (Batch b : batches) {
       targets += b.targetCount();
-      tokens += tokenCount(b);
+      tokens += MicroBatches.tokenCount(b);
     }
     while (true) {
       try {
         session.zeroGrad();
         double lossSum = 0;
         for (Batch b : batches) {
-          for (Batch part : split(b, microBatch)) {
+          for (Batch part : MicroBatches.split(b, microBatch)) {
             if (cancellation.isCancelled()) {
               session.zeroGrad();
               data.seek(before); // abandon the step: the checkpoint resumes at its start
@@ -405,44 +405,6 @@ public final class Trainer {
     return out;
   }
 
-  /** Rows of {@code b} in pieces of at most {@code rows} sequences (b itself when it fits). */
-  static List<Batch> split(Batch b, int rows) {
-    if (b.batchSize() <= rows) {
-      return List.of(b);
-    }
-    int t = b.seqLen();
-    int[] ids = b.inputIds();
-    int[] targets = b.targets();
-    int[] positions = b.positions();
-    int[] segments = b.segments();
-    List<Batch> parts = new ArrayList<>();
-    for (int from = 0; from < b.batchSize(); from += rows) {
-      int n = Math.min(rows, b.batchSize() - from);
-      int lo = from * t;
-      int hi = lo + n * t;
-      parts.add(
-          new Batch(
-              n,
-              t,
-              java.util.Arrays.copyOfRange(ids, lo, hi),
-              java.util.Arrays.copyOfRange(targets, lo, hi),
-              java.util.Arrays.copyOfRange(positions, lo, hi),
-              java.util.Arrays.copyOfRange(segments, lo, hi)));
-    }
-    return parts;
-  }
-
-  /** Tokens that are not padding (segment 0 is padding in both batch layouts). */
-  private static long tokenCount(Batch b) {
-    long n = 0;
-    for (int s : b.segments()) {
-      if (s != 0) {
-        n++;
-      }
-    }
-    return n;
-  }
-
   private static boolean isAllocationFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof OutOfMemoryError) {
@@ -489,7 +451,7 @@ public final class Trainer {
     double sum = 0;
     long n = 0;
     for (Batch b : validation) {
-      for (Batch part : split(b, microBatch)) {
+      for (Batch part : MicroBatches.split(b, microBatch)) {
         long c = part.targetCount();
         if (c > 0) {
           sum += (double) session.evalLoss(part) * c;
@@ -586,42 +548,10 @@ public final class Trainer {
         history);
   }
 
-  private Path resumeFolder() {
-    String r = options.resumeFrom();
-    if (r.equals("latest")) {
-      return checkpoints
-          .latestValid()
-          .map(CheckpointStore.Checkpoint::path)
-          .orElseThrow(
-              () ->
-                  new EntityException(
-                      "--resume latest: no complete checkpoint in "
-                          + checkpoints.root()
-                          + "; start without --resume"));
-    }
-    Path p = Path.of(r).toAbsolutePath().normalize();
-    if (!Files.isDirectory(p)) {
-      throw new EntityException(
-          "--resume " + r + ": no such checkpoint folder; pass a checkpoint-N folder or latest");
-    }
-    return p;
-  }
-
   private void resume(Path folder) {
     CheckpointStore.verify(folder);
     TrainerState saved = TrainerState.read(folder.resolve(TrainerState.FILE));
-    List<String> diff = RunFingerprint.diff(saved.fingerprint(), fingerprint);
-    if (!diff.isEmpty()) {
-      throw new EntityException(
-          folder
-              + " belongs to a different run (config hash "
-              + abbreviate(saved.configHash())
-              + ", this run "
-              + abbreviate(RunFingerprint.hash(fingerprint))
-              + "); what differs:\n  "
-              + String.join("\n  ", diff)
-              + "\nUse the model and settings it was trained with, or start without --resume");
-    }
+    RunFingerprint.requireSame(folder, saved.fingerprint(), fingerprint);
     TrainingCheckpoint.restore(folder, session);
     step = saved.globalStep();
     microBatch = saved.microBatchSize();
@@ -640,10 +570,6 @@ public final class Trainer {
     lastCheckpoint = folder;
     lastSavedStep = step;
     options.notices().accept("resumed from " + folder + " at step " + step + " of " + maxSteps);
-  }
-
-  private static String abbreviate(String hash) {
-    return hash == null ? "none" : hash.substring(0, Math.min(12, hash.length()));
   }
 
   /** Writes a checkpoint (unless this step has one) and builds the interrupt error. */
