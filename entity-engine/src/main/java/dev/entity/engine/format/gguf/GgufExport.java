@@ -21,7 +21,6 @@ import dev.entity.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -347,9 +346,5 @@ public final class GgufExport {
       throw new EngineException(file + ": DoRA adapters cannot be written as GGUF LoRA");
     }
     return root;
-  }
-
-  static float[] toArray(MemorySegment f32) {
-    return f32.toArray(ValueLayout.JAVA_FLOAT);
   }
 }

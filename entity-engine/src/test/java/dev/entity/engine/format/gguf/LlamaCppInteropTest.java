@@ -17,17 +17,13 @@ import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.engine.tokenizer.Tokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,7 +64,7 @@ class LlamaCppInteropTest {
 
   @BeforeAll
   static void exportAndRunLlamaCpp() throws Exception {
-    Path interop = findInstall();
+    Path interop = NodeLlamaCpp.findInstall();
     backend = new CpuBackend(2);
     ObjectNode request = JSON.createObjectNode();
     ArrayNode jobs = request.putArray("jobs");
@@ -95,7 +91,7 @@ class LlamaCppInteropTest {
       job(jobs, dir.resolve(a + "-F32.gguf"), adapterGguf, List.of(), sequences.subList(0, 1));
       pending.put(arch, new Case(config, folder, merged, sequences, null, null));
     }
-    JsonNode answers = runNode(interop, request).get("answers");
+    JsonNode answers = NodeLlamaCpp.run(interop, request, dir).get("answers");
     int i = 0;
     for (Architecture arch : Architecture.values()) {
       Case c = pending.get(arch);
@@ -109,46 +105,10 @@ class LlamaCppInteropTest {
     }
   }
 
-  private static Path findInstall() {
-    Path root = Path.of("").toAbsolutePath();
-    while (root != null && !Files.isRegularFile(root.resolve("interop/package.json"))) {
-      root = root.getParent();
-    }
-    String missing = null;
-    if (root == null) {
-      missing = "interop/package.json not found above " + Path.of("").toAbsolutePath();
-    } else if (!Files.isDirectory(root.resolve("interop/node_modules/node-llama-cpp"))) {
-      missing = "interop/node_modules is not installed (run: cd interop && npm ci --omit=optional)";
-    } else if (!nodeWorks()) {
-      missing = "node is not on the PATH";
-    }
-    if (missing != null) {
-      if ("true".equals(System.getenv("CI"))) {
-        Assertions.fail("llama.cpp interop test cannot run under CI: " + missing);
-      }
-      System.out.println("LlamaCppInteropTest SKIPPED: " + missing);
-      Assumptions.abort(missing);
-    }
-    return root.resolve("interop");
-  }
-
   @AfterAll
   static void close() {
     if (backend != null) {
       backend.close();
-    }
-  }
-
-  private static boolean nodeWorks() {
-    try {
-      Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 
@@ -167,29 +127,6 @@ class LlamaCppInteropTest {
       ArrayNode a = seqs.addArray();
       Arrays.stream(s).forEach(a::add);
     }
-  }
-
-  private static JsonNode runNode(Path interop, ObjectNode request) throws Exception {
-    Path reqFile = dir.resolve("request.json");
-    Files.writeString(reqFile, JSON.writeValueAsString(request));
-    Path out = dir.resolve("answer.json");
-    Path err = dir.resolve("stderr.txt");
-    long start = System.nanoTime();
-    Process p =
-        new ProcessBuilder("node", "eval-gguf.mjs", reqFile.toString())
-            .directory(interop.toFile())
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("node eval-gguf.mjs timed out");
-    }
-    assertThat(p.exitValue()).as("node eval-gguf.mjs failed:\n%s", Files.readString(err)).isZero();
-    System.out.printf(
-        "llama.cpp ran %d jobs in %.1f s%n",
-        request.get("jobs").size(), (System.nanoTime() - start) / 1e9);
-    return JSON.readTree(out.toFile());
   }
 
   static float[] ourLogits(Path folder, int[] ids) {

@@ -137,7 +137,11 @@ final class TinyHfModels {
   static ModelConfig write(Backend backend, Architecture arch, Path folder, long seed) {
     TrainedBpe bpe = tokenizer();
     bpe.writeTo(folder, null, "<|endoftext|>", "<|endoftext|>", CHATML);
-    ModelConfig config = config(arch, bpe.vocabSize());
+    return writeWeights(backend, config(arch, bpe.vocabSize()), folder, seed);
+  }
+
+  /** Writes random weights and config.json for {@code config} into {@code folder}. */
+  static ModelConfig writeWeights(Backend backend, ModelConfig config, Path folder, long seed) {
     try (Decoder d = new Decoder(backend, config, Decoder.Options.full());
         Arena arena = Arena.ofConfined()) {
       d.initializeRandom(seed, 0.1f);
