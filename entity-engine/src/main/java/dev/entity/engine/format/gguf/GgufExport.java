@@ -184,7 +184,7 @@ public final class GgufExport {
     return out;
   }
 
-  private static GgmlType tensorType(Entry e, long[] shape, GgmlType requested) {
+  static GgmlType tensorType(Entry e, long[] shape, GgmlType requested) {
     boolean keepF32 =
         shape.length <= 1
             || e.ggufName().endsWith("_norm.weight")

@@ -17,6 +17,7 @@ import dev.entity.engine.tokenizer.TrainedBpe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -230,5 +231,46 @@ final class TinyHfModels {
       t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-0.3, 0.3));
     }
     return t;
+  }
+
+  /**
+   * Writes into {@code out} the model of {@code folder} with every tensor that a {@code type}
+   * export quantizes replaced by its quantized-then-dequantized values (blocks along GGUF rows, so
+   * GPT-2's Conv1D weights are transposed for it), plus the tokenizer: the weights llama.cpp
+   * computes with when it loads that export.
+   */
+  static void writeDequantized(ModelConfig config, Path folder, GgmlType type, Path out)
+      throws IOException {
+    Files.createDirectories(out);
+    try (Arena arena = Arena.ofConfined();
+        SafetensorsFile files = SafetensorsFile.open(folder.resolve("model.safetensors"))) {
+      Map<String, Tensor> weights = new LinkedHashMap<>();
+      for (String name : files.names()) {
+        weights.put(name, files.readF32(name, arena));
+      }
+      for (GgufTensorPlan.Entry e : GgufTensorPlan.entries(config)) {
+        long[] shape = e.ggufShape();
+        GgmlType t = GgufExport.tensorType(e, shape, type);
+        if (t == GgmlType.F32) {
+          continue;
+        }
+        Tensor w = weights.get(e.hfName());
+        boolean transposed = e.rearrangement() == GgufTensorPlan.Rearrangement.TRANSPOSE;
+        MemorySegment rows =
+            transposed ? GgufTensorPlan.transpose(w.data(), shape[1], shape[0], arena) : w.data();
+        long n = w.elementCount();
+        MemorySegment blocks = arena.allocate(t.byteSize(n));
+        GgufTensorCodec.encode(t, rows, 0, blocks, 0, n);
+        GgufTensorCodec.decode(t, blocks, 0, rows, 0, n);
+        if (transposed) {
+          MemorySegment.copy(
+              GgufTensorPlan.transpose(rows, shape[0], shape[1], arena), 0, w.data(), 0, n * 4);
+        }
+      }
+      SafetensorsWriter.write(out.resolve("model.safetensors"), weights, Map.of());
+    }
+    for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+      Files.copy(folder.resolve(f), out.resolve(f));
+    }
   }
 }
