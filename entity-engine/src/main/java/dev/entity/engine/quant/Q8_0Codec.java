@@ -1,34 +1,28 @@
 package dev.entity.engine.quant;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
 /** One Q8_0 block, as ggml's {@code quantize_row_q8_0_ref} and {@code dequantize_row_q8_0}. */
 final class Q8_0Codec {
 
-  static final ValueLayout.OfShort F16 =
-      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
   private Q8_0Codec() {}
 
-  static void quantize(float[] x, MemorySegment dst, long at) {
+  static void quantize(float[] x, int xi, byte[] out, int at) {
     float amax = 0f;
-    for (float v : x) {
-      amax = Math.max(amax, Math.abs(v));
+    for (int j = 0; j < 32; j++) {
+      amax = Math.max(amax, Math.abs(x[xi + j]));
     }
     float d = amax / 127f;
     float id = d != 0f ? 1f / d : 0f;
-    dst.set(F16, at, Float.floatToFloat16(d));
-    for (int j = 0; j < x.length; j++) {
-      dst.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) QuantFormat.roundHalfAway(x[j] * id));
+    QuantFormat.putF16(out, at, d);
+    for (int j = 0; j < 32; j++) {
+      // |x * id| <= 127 (or NaN/inf for non-finite input, where ggml is undefined too)
+      out[at + 2 + j] = (byte) QuantFormat.roundHalfAwayToInt(x[xi + j] * id);
     }
   }
 
-  static void dequantize(MemorySegment src, long at, float[] y) {
-    float d = Float.float16ToFloat(src.get(F16, at));
-    for (int j = 0; j < y.length; j++) {
-      y[j] = src.get(ValueLayout.JAVA_BYTE, at + 2 + j) * d;
+  static void dequantize(byte[] in, int at, float[] y, int yi) {
+    float d = QuantFormat.getF16(in, at);
+    for (int j = 0; j < 32; j++) {
+      y[yi + j] = in[at + 2 + j] * d;
     }
   }
 }

@@ -21,6 +21,8 @@ public enum QuantFormat {
   /** 32 values: F16 scale d, F16 minimum m, 32 high bits, 16 bytes of low nibbles; x = d q + m. */
   Q5_1(32, 24);
 
+  private static final int CHUNK_BLOCKS = 256;
+
   private final int blockSize;
   private final int bytesPerBlock;
 
@@ -52,16 +54,23 @@ public enum QuantFormat {
   public void quantize(
       MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long count) {
     long blocks = requireWholeBlocks(count) / blockSize;
-    float[] x = new float[blockSize];
-    for (long b = 0; b < blocks; b++) {
-      MemorySegment.copy(
-          src, ValueLayout.JAVA_FLOAT_UNALIGNED, srcOffset + b * blockSize * 4L, x, 0, blockSize);
-      long at = dstOffset + b * bytesPerBlock;
-      switch (this) {
-        case Q8_0 -> Q8_0Codec.quantize(x, dst, at);
-        case Q4_0 -> Q4_0Codec.quantize(x, dst, at);
-        case Q5_1 -> Q5_1Codec.quantize(x, dst, at);
+    float[] x = new float[CHUNK_BLOCKS * blockSize];
+    byte[] q = new byte[CHUNK_BLOCKS * bytesPerBlock];
+    for (long b = 0; b < blocks; b += CHUNK_BLOCKS) {
+      int n = (int) Math.min(CHUNK_BLOCKS, blocks - b);
+      long from = srcOffset + b * blockSize * 4L;
+      MemorySegment.copy(src, ValueLayout.JAVA_FLOAT_UNALIGNED, from, x, 0, n * blockSize);
+      for (int i = 0; i < n; i++) {
+        int xi = i * blockSize;
+        int qi = i * bytesPerBlock;
+        switch (this) {
+          case Q8_0 -> Q8_0Codec.quantize(x, xi, q, qi);
+          case Q4_0 -> Q4_0Codec.quantize(x, xi, q, qi);
+          case Q5_1 -> Q5_1Codec.quantize(x, xi, q, qi);
+        }
       }
+      MemorySegment.copy(
+          q, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + b * bytesPerBlock, n * bytesPerBlock);
     }
   }
 
@@ -72,16 +81,28 @@ public enum QuantFormat {
   public void dequantize(
       MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, long count) {
     long blocks = requireWholeBlocks(count) / blockSize;
-    float[] y = new float[blockSize];
-    for (long b = 0; b < blocks; b++) {
-      long at = srcOffset + b * bytesPerBlock;
-      switch (this) {
-        case Q8_0 -> Q8_0Codec.dequantize(src, at, y);
-        case Q4_0 -> Q4_0Codec.dequantize(src, at, y);
-        case Q5_1 -> Q5_1Codec.dequantize(src, at, y);
+    float[] y = new float[CHUNK_BLOCKS * blockSize];
+    byte[] q = new byte[CHUNK_BLOCKS * bytesPerBlock];
+    for (long b = 0; b < blocks; b += CHUNK_BLOCKS) {
+      int n = (int) Math.min(CHUNK_BLOCKS, blocks - b);
+      long from = srcOffset + b * bytesPerBlock;
+      MemorySegment.copy(src, ValueLayout.JAVA_BYTE, from, q, 0, n * bytesPerBlock);
+      for (int i = 0; i < n; i++) {
+        int yi = i * blockSize;
+        int qi = i * bytesPerBlock;
+        switch (this) {
+          case Q8_0 -> Q8_0Codec.dequantize(q, qi, y, yi);
+          case Q4_0 -> Q4_0Codec.dequantize(q, qi, y, yi);
+          case Q5_1 -> Q5_1Codec.dequantize(q, qi, y, yi);
+        }
       }
       MemorySegment.copy(
-          y, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, dstOffset + b * blockSize * 4L, blockSize);
+          y,
+          0,
+          dst,
+          ValueLayout.JAVA_FLOAT_UNALIGNED,
+          dstOffset + b * blockSize * 4L,
+          n * blockSize);
     }
   }
 
@@ -111,11 +132,24 @@ public enum QuantFormat {
     return count;
   }
 
-  /** C's {@code roundf}: round half away from zero, exactly, for any float. */
-  static float roundHalfAway(float v) {
+  /**
+   * C's {@code roundf} (round half away from zero) for |v| < 2^31, as an int; exact, because a -
+   * trunc(a) is exact in float.
+   */
+  static int roundHalfAwayToInt(float v) {
     float a = Math.abs(v);
-    float f = (float) Math.floor(a);
-    float r = a - f >= 0.5f ? f + 1f : f;
-    return Math.copySign(r, v);
+    int t = (int) a;
+    int r = a - t >= 0.5f ? t + 1 : t;
+    return v < 0 ? -r : r;
+  }
+
+  static void putF16(byte[] out, int at, float v) {
+    short h = Float.floatToFloat16(v);
+    out[at] = (byte) h;
+    out[at + 1] = (byte) (h >>> 8);
+  }
+
+  static float getF16(byte[] in, int at) {
+    return Float.float16ToFloat((short) ((in[at] & 0xFF) | (in[at + 1] << 8)));
   }
 }

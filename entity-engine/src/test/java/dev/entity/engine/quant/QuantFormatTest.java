@@ -106,10 +106,11 @@ class QuantFormatTest {
 
   @Test
   void roundsHalfAwayFromZeroLikeRoundf() {
-    assertThat(QuantFormat.roundHalfAway(2.5f)).isEqualTo(3f);
-    assertThat(QuantFormat.roundHalfAway(-2.5f)).isEqualTo(-3f);
-    assertThat(QuantFormat.roundHalfAway(0.49999997f)).isEqualTo(0f);
-    assertThat(QuantFormat.roundHalfAway(-0.5f)).isEqualTo(-1f);
-    assertThat(QuantFormat.roundHalfAway(8388609f)).isEqualTo(8388609f);
+    assertThat(QuantFormat.roundHalfAwayToInt(2.5f)).isEqualTo(3);
+    assertThat(QuantFormat.roundHalfAwayToInt(-2.5f)).isEqualTo(-3);
+    assertThat(QuantFormat.roundHalfAwayToInt(0.49999997f)).isEqualTo(0);
+    assertThat(QuantFormat.roundHalfAwayToInt(-0.5f)).isEqualTo(-1);
+    assertThat(QuantFormat.roundHalfAwayToInt(-126.49999f)).isEqualTo(-126);
+    assertThat(QuantFormat.roundHalfAwayToInt(8388609f)).isEqualTo(8388609);
   }
 }
