@@ -99,6 +99,14 @@ CASES = [
     "nbsp\u00a0here, ideographic\u3000space, em\u2003space",
     "unseen: ʕ•ᴥ•ʔ ∑∫√ ☃ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
     "zero\u200bwidth and soft\u00adhyphen",
+    "crlf\r\nline\rcr\u2028ls\u0085nel\x1cfs",
+    "Arabic-Indic \u0661\u0662\u0663\u0664, roman \u216b\u2166, fraction \u00bd\u00b2",
+    "kelvin '\u212a and long s '\u017f, caps 'S 'T 'RE 'LL 'D 'M 'VE",
+    "tail spaces before newline   \n   next",
+    "x  \n\n  y \t\n z",
+    "!!! ??? ... --- ***",
+    "a\u0300\u0301\u0302 stacked marks, Hangul \u1100\u1161\u11a8 jamo",
+    "\U0001F3F3\uFE0F\u200D\U0001F308 rainbow flag, \U0001F44B\U0001F3FD wave",
     "def f(x):\n    return x * 2\n",
     "{\"key\": [1, 2, 3]}",
     "<html><p>hi</p></html>",
@@ -211,6 +219,166 @@ def sentencepiece(kind, specials, vocab_size, config, setup, edit=None):
     return save(kind, tok, config, drop_byte_tokens)
 
 
+# ---------------------------------------------------------------------------------------------
+# Chat templates: rendered by transformers' apply_chat_template (Jinja2, trim_blocks,
+# lstrip_blocks, HF globals) and tokenized with tokenize=True, for the Java ChatTemplate tests.
+
+TEMPLATES = {
+    "llama3": ("llama3", "<|begin_of_text|>", "<|eot_id|>",
+               "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
+               "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] "
+               "| trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}"
+               "{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+               "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"),
+    "qwen2": ("qwen2", None, "<|im_end|>",
+              "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+              "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+              "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+              "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"),
+    "mistral": ("llama2", "<s>", "</s>",
+                "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != "
+                "(loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate "
+                "user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}"
+                "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+                "{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant "
+                "roles are supported!') }}{% endif %}{% endfor %}"),
+    "zephyr": ("llama2", "<s>", "</s>",
+               "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + "
+               "message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' "
+               "+ message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n"
+               "{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n"
+               "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"),
+    "gemma": ("llama2", "<s>", "</s>",
+              "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not "
+              "supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != "
+              "(loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate "
+              "user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}"
+              "{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
+              "{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}"
+              "{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}"),
+    # Qwen3-style: namespace, reversed slice, str methods, `in`, split()[-1], thinking blocks
+    "qwen3like": ("qwen2", None, "<|im_end|>", """{%- if messages[0].role == 'system' %}
+    {{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}
+{%- endif %}
+{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}
+    {%- set index = (messages|length - 1) - loop.index0 %}
+    {%- if ns.multi_step_tool and message.role == "user" and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}
+        {%- set ns.multi_step_tool = false %}
+        {%- set ns.last_query_index = index %}
+    {%- endif %}
+{%- endfor %}
+{%- for message in messages %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) %}
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}
+    {%- elif message.role == "assistant" %}
+        {%- set content = message.content %}
+        {%- set reasoning_content = '' %}
+        {%- if '</think>' in content %}
+            {%- set reasoning_content = content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') %}
+            {%- set content = content.split('</think>')[-1].lstrip('\\n') %}
+        {%- endif %}
+        {%- if loop.index0 > ns.last_query_index %}
+            {%- if loop.last or (not loop.last and reasoning_content) %}
+                {{- '<|im_start|>' + message.role + '\\n<think>\\n' + reasoning_content.strip('\\n') + '\\n</think>\\n\\n' + content.lstrip('\\n') }}
+            {%- else %}
+                {{- '<|im_start|>' + message.role + '\\n' + content }}
+            {%- endif %}
+        {%- else %}
+            {{- '<|im_start|>' + message.role + '\\n' + content }}
+        {%- endif %}
+        {{- '<|im_end|>\\n' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+    {%- if enable_thinking is defined and enable_thinking is false %}
+        {{- '<think>\\n\\n</think>\\n\\n' }}
+    {%- endif %}
+{%- endif %}
+"""),
+    # Llama-3.1-style block layout: indented tags with lstrip_blocks, set blocks, tojson, defined
+    "blocks": ("llama3", "<|begin_of_text|>", "<|eot_id|>", """{{- bos_token }}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+{{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+{{- "Cutting Knowledge Date: December 2023\\n" }}
+{{- "Today Date: " + date_string + "\\n\\n" }}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+{%- for message in messages %}
+    {%- if message.role == 'user' and loop.first %}
+        {{- '<|start_header_id|>user<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}
+    {%- else %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+{%- endif %}
+  {% if messages | length > 100 %}
+    {{ messages[0] | tojson }}
+  {% endif %}
+"""),
+}
+
+CONVERSATIONS = [
+    ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2+2?"},
+      {"role": "assistant", "content": "4."}, {"role": "user", "content": "And 3+3?"},
+      {"role": "assistant", "content": "6, of course."}], False),
+    ([{"role": "user", "content": "  Hi there!\n"}], True),
+    ([{"role": "user", "content": "Écris un haïku 🌸"},
+      {"role": "assistant", "content": "<think>\nshort\n</think>\n\nSakura tombe,\n  le vent\tsouffle."}],
+     False),
+    ([{"role": "user", "content": "x"}, {"role": "assistant", "content": ""},
+      {"role": "user", "content": "y <|im_end|> z"}], True),
+]
+
+
+def chat_template_fixtures():
+    from transformers import PreTrainedTokenizerFast
+
+    here = os.path.dirname(__file__)
+    builtin_dir = os.path.join(here, "..", "..", "entity-engine", "src", "main", "resources", "templates")
+    templates = dict(TEMPLATES)
+    for name, kind in [("alpaca", "llama2"), ("chatml", "qwen2"), ("llama3", "llama3"),
+                       ("mistral", "llama2")]:
+        with open(os.path.join(builtin_dir, name + ".jinja"), encoding="utf-8") as f:
+            bos, eos = {"llama2": ("<s>", "</s>"), "qwen2": (None, "<|im_end|>"),
+                        "llama3": ("<|begin_of_text|>", "<|eot_id|>")}[kind]
+            templates["builtin-" + name] = (kind, bos, eos, f.read())
+    out = []
+    for name, (kind, bos, eos, src) in templates.items():
+        tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(OUT, kind, "tokenizer.json"),
+                                      bos_token=bos, eos_token=eos)
+        renders = []
+        for messages, gen in CONVERSATIONS:
+            try:
+                text = tok.apply_chat_template(messages, chat_template=src, tokenize=False,
+                                               add_generation_prompt=gen)
+                ids = tok.apply_chat_template(messages, chat_template=src, tokenize=True,
+                                              add_generation_prompt=gen, return_dict=False)
+                if isinstance(ids, dict):
+                    ids = ids["input_ids"]
+                renders.append({"messages": messages, "add_generation_prompt": gen,
+                                "rendered": text, "ids": list(ids)})
+            except Exception as e:  # raise_exception in the template
+                renders.append({"messages": messages, "add_generation_prompt": gen,
+                                "error": str(e)})
+        out.append({"name": name, "tokenizer": kind, "bos_token": bos, "eos_token": eos,
+                    "template": src, "renders": renders})
+    with open(os.path.join(OUT, "chat_templates.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def main():
     # GPT-2: ByteLevel pre-tokenizer with its built-in regex; trim_offsets on (the library default)
     d = byte_level(
@@ -225,6 +393,19 @@ def main():
                AddedToken("<mask>", special=True, lstrip=True, normalized=False)])
     record("gpt2", d, special_cases(["<|im_start|>", "<|im_end|>"]) +
            ["Fill  <mask> here", "a<mask>b", "<mask>  <mask>"])
+
+    # RoBERTa-like: ByteLevel with add_prefix_space (per pre-token split), trimmed offsets
+    d = byte_level(
+        "gpt2prefix", pre_tokenizers.ByteLevel(add_prefix_space=True),
+        ["<|endoftext|>"],
+        lambda t: processors.ByteLevel(trim_offsets=True, add_prefix_space=True),
+        500,
+        {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|endoftext|>",
+         "eos_token": "<|endoftext|>"},
+        added=[AddedToken("<|im_start|>", special=True, normalized=False),
+               AddedToken("<|im_end|>", special=True, normalized=False, rstrip=True)])
+    record("gpt2prefix", d, special_cases(["<|im_start|>", "<|im_end|>"]) +
+           ["<|im_end|>   after", "a <|im_end|>\n b"])
 
     # Llama 3: Split(regex) + ByteLevel(no regex), ignore_merges, BOS by TemplateProcessing
     llama3_specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
@@ -304,6 +485,8 @@ def main():
                                    for m in data["model"]["merges"]]
     d = sentencepiece("metaspace", sp_specials, 900, sp_config, legacy, legacy_json)
     record("metaspace", d, sp_cases)
+
+    chat_template_fixtures()
 
     total = 0
     for root, _, files in os.walk(OUT):

@@ -183,11 +183,12 @@ public final class Decoder implements AutoCloseable {
     boolean transposed = family.linearsTransposedInFiles();
     long c = config.hiddenSize();
     List<Slot> s = new ArrayList<>();
-    s.add(new Slot(family.tokenEmbedding(), new long[] {config.vocabSize(), c}, vector, false));
+    // Embedding tables are matrices too: the backend's lookup reads BF16/F16 tables.
+    s.add(new Slot(family.tokenEmbedding(), new long[] {config.vocabSize(), c}, matrix, false));
     if (family.positionEmbedding() != null) {
       s.add(
           new Slot(
-              family.positionEmbedding(), new long[] {config.maxPositions(), c}, vector, false));
+              family.positionEmbedding(), new long[] {config.maxPositions(), c}, matrix, false));
     }
     for (int l = 0; l < config.numLayers(); l++) {
       String p = family.layerPrefix(l);
@@ -361,16 +362,32 @@ public final class Decoder implements AutoCloseable {
     lb.add("logits", k, v);
     SlotLayout layout = lb.build();
     if (arena == null || arena.elementCount() < layout.totalElements()) {
-      if (arena != null) {
-        backend.free(arena);
-        arena = null;
-      }
+      releaseActivations(); // an allocation failure below leaves no stale plan behind
       arena = backend.allocate(DType.F32, layout.totalElements());
     }
     acts = layout.carve(arena);
     planB = b;
     planT = t;
     buildLayers(k);
+  }
+
+  /**
+   * Frees the activation arena (e.g. after an out-of-memory failure, before retrying with a smaller
+   * micro-batch); the next forward plans and allocates it again.
+   */
+  public void releaseActivations() {
+    if (arena != null) {
+      backend.free(arena);
+      arena = null;
+    }
+    acts = Map.of();
+    planB = -1;
+    planT = -1;
+  }
+
+  /** Elements of the activation arena now allocated (F32), for memory reports. */
+  public long activationElements() {
+    return arena == null ? 0 : arena.elementCount();
   }
 
   private void declareBlock(SlotLayout.Builder lb, String p, long b, long t) {
@@ -552,6 +569,16 @@ public final class Decoder implements AutoCloseable {
   // ---------------------------------------------------------------- batch
 
   private void setBatch(Batch b) {
+    Integer window = config.slidingWindow();
+    if (window != null && b.seqLen() > window) {
+      throw new EngineException(
+          "sequences of "
+              + b.seqLen()
+              + " tokens exceed the model's sliding_window of "
+              + window
+              + "; sliding-window attention is not implemented, so keep max_seq_length <= "
+              + window);
+    }
     plan(b.batchSize(), b.seqLen());
     releaseBatch();
     batchArena = Arena.ofShared();
@@ -728,10 +755,7 @@ public final class Decoder implements AutoCloseable {
   @Override
   public void close() {
     releaseBatch();
-    if (arena != null) {
-      backend.free(arena);
-      arena = null;
-    }
+    releaseActivations();
     if (invFreq != null) {
       backend.free(invFreq);
     }

@@ -4,20 +4,25 @@
 package dev.entity.engine.model;
 
 import dev.entity.engine.EngineException;
+import dev.entity.engine.format.safetensors.SafetensorsFolder;
+import dev.entity.engine.format.safetensors.SafetensorsWriter;
 import dev.entity.engine.format.safetensors.TensorEntry;
 import dev.entity.engine.format.safetensors.TensorSource;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
 
 /**
  * Moves base-model weights between Hugging Face safetensors and a decoder's {@link ParameterStore}:
@@ -139,8 +144,8 @@ public final class HfCheckpoint {
    * Every base parameter as an F32 host tensor in file layout (GPT-2's Conv1D weights transposed
    * back), by Hugging Face name, for writing a model folder.
    */
-  public static Map<String, Tensor> baseTensors(Decoder d, Arena arena) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
+  public static SequencedMap<String, Tensor> baseTensors(Decoder d, Arena arena) {
+    SequencedMap<String, Tensor> out = new LinkedHashMap<>();
     for (Slot s : d.store().slots()) {
       if (isAdapter(s.name())) {
         continue;
@@ -149,6 +154,24 @@ public final class HfCheckpoint {
       out.put(s.name(), s.fileTransposed() ? transpose(host, arena) : host);
     }
     return out;
+  }
+
+  /**
+   * Writes the base model as a Hugging Face folder: {@code config.json} and F32 safetensors
+   * (sharded above {@code maxShardBytes}, with an index), GPT-2's Conv1D weights in file layout.
+   * Merge LoRA adapters first ({@code LoraMerge}) to export a merged model.
+   */
+  public static void save(Decoder d, Path folder, long maxShardBytes) {
+    try (Arena arena = Arena.ofConfined()) {
+      SafetensorsWriter.writeFolder(
+          folder, SafetensorsFolder.MODEL, baseTensors(d, arena), Map.of(), maxShardBytes);
+    }
+    try {
+      d.config().write(folder.resolve("config.json"));
+    } catch (IOException e) {
+      throw new EngineException(
+          "cannot write " + folder.resolve("config.json") + ": " + e.getMessage(), e);
+    }
   }
 
   private static String list(List<String> names) {

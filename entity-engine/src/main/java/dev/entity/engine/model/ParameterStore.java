@@ -179,6 +179,17 @@ public final class ParameterStore implements AutoCloseable {
     return slot(name).storage() == Storage.TRAINABLE ? grads.view(name) : null;
   }
 
+  /**
+   * The elements of {@code flat} (a trainable-role buffer: parameters, gradients or moments) from
+   * the start of slot {@code first} to the end of slot {@code last}, padding included, as one 1-D
+   * view: consecutive slots updated by one kernel call.
+   */
+  public Tensor trainableSpan(Tensor flat, String first, String last) {
+    long from = trainableLayout.entry(first).offset();
+    SlotLayout.Entry end = trainableLayout.entry(last);
+    return SlotLayout.slice(flat, from, end.offset() + end.count() - from);
+  }
+
   /** All trainable parameters as one flat F32 buffer (padding between slots stays zero). */
   public Tensor trainableParams() {
     return params.flat();

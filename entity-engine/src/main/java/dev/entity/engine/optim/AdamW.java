@@ -4,12 +4,16 @@
 package dev.entity.engine.optim;
 
 import dev.entity.engine.EngineException;
+import dev.entity.engine.format.safetensors.SafetensorsFile;
+import dev.entity.engine.format.safetensors.SafetensorsWriter;
 import dev.entity.engine.model.ParameterStore;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -72,15 +76,23 @@ public final class AdamW {
    */
   public void step(float lr, float gradScale) {
     step++;
-    for (Slot s : store.trainableSlots()) {
-      boolean decays = config.decayVectors() || s.shape().length >= 2;
+    List<Slot> slots = store.trainableSlots();
+    int i = 0;
+    while (i < slots.size()) { // one kernel call per run of slots with the same decay
+      boolean decays = decays(slots.get(i));
+      int j = i;
+      while (j + 1 < slots.size() && decays(slots.get(j + 1)) == decays) {
+        j++;
+      }
+      String first = slots.get(i).name();
+      String last = slots.get(j).name();
       store
           .backend()
           .adamw(
-              store.param(s.name()),
-              store.grad(s.name()),
-              m.view(s.name()),
-              v.view(s.name()),
+              store.trainableSpan(store.trainableParams(), first, last),
+              store.trainableSpan(store.gradients(), first, last),
+              store.trainableSpan(m.flat(), first, last),
+              store.trainableSpan(v.flat(), first, last),
               lr,
               config.beta1(),
               config.beta2(),
@@ -88,7 +100,12 @@ public final class AdamW {
               decays ? config.weightDecay() : 0f,
               gradScale,
               step);
+      i = j + 1;
     }
+  }
+
+  private boolean decays(Slot s) {
+    return config.decayVectors() || s.shape().length >= 2;
   }
 
   /** Both moments of every trainable parameter as F32 host tensors, by state name. */
@@ -101,6 +118,39 @@ public final class AdamW {
       out.put("exp_avg_sq." + s.name(), store.toHost(v.view(s.name()), arena));
     }
     return out;
+  }
+
+  /**
+   * Writes the state to a safetensors file: both moments under their state names, the step count in
+   * the metadata as {@code "step"}.
+   */
+  public void save(Path file) {
+    try (Arena arena = Arena.ofConfined()) {
+      SafetensorsWriter.write(file, stateToHost(arena), Map.of("step", Long.toString(step)));
+    }
+  }
+
+  /** Restores the state written by {@link #save}; errors name the file. */
+  public void load(Path file) {
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      String stepText = f.metadata().get("step");
+      long steps;
+      try {
+        steps = Long.parseLong(stepText);
+      } catch (NumberFormatException | NullPointerException e) {
+        throw new EngineException(
+            file + ": metadata \"step\" is missing or not a number: " + stepText);
+      }
+      Map<String, Tensor> state = new LinkedHashMap<>();
+      for (String name : f.names()) {
+        state.put(name, f.tensor(name));
+      }
+      try {
+        restore(state, steps);
+      } catch (EngineException e) {
+        throw new EngineException(file + ": " + e.getMessage());
+      }
+    }
   }
 
   /**

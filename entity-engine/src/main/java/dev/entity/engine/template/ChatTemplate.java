@@ -74,6 +74,14 @@ public final class ChatTemplate {
 
   /** A built-in template by name, rendering with the tokenizer's special tokens. */
   public static ChatTemplate builtIn(String name, Tokenizer tokenizer) {
+    return new ChatTemplate("built-in " + name, builtInSource(name), tokensOf(tokenizer));
+  }
+
+  /**
+   * The Jinja source of a built-in template (what {@code make-tiny-model} stores as {@code
+   * chat_template} in {@code tokenizer_config.json}).
+   */
+  public static String builtInSource(String name) {
     if (!BUILT_IN.contains(name)) {
       throw new EngineException(
           "chat template '"
@@ -85,8 +93,7 @@ public final class ChatTemplate {
       if (in == null) {
         throw new IllegalStateException("built-in template resource missing: " + name);
       }
-      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return new ChatTemplate("built-in " + name, source, tokensOf(tokenizer));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read built-in template " + name, e);
     }

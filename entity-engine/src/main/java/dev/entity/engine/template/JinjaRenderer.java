@@ -57,7 +57,7 @@ final class JinjaRenderer {
 
   /** Renders {@code template} with {@code variables}; {@code name} is used in errors. */
   static String render(String name, String template, Map<String, Object> variables) {
-    String source = REVERSED.matcher(template).replaceAll("($1|reverse|list)");
+    String source = translate(template);
     RAISED_MESSAGE.remove();
     RenderResult result = JINJAVA.renderForResult(source, variables);
     String raisedMessage = RAISED_MESSAGE.get();
@@ -78,6 +78,100 @@ final class JinjaRenderer {
           name + ": cannot render the chat template (line " + e.getLineno() + "): " + msg);
     }
     return result.getOutput();
+  }
+
+  private static final Pattern STRIP_BEFORE_EXPRESSION = Pattern.compile("\\s*\\{\\{-");
+  private static final Pattern STRIP_AFTER_EXPRESSION = Pattern.compile("-}}\\s*");
+
+  /**
+   * Rewrites the Jinja2 forms Jinjava reads differently: {@code {{-}/{@code -}}} whitespace control
+   * on expressions (Jinjava honours it only on tags), {@code x[::-1]}, and filters inside {@code
+   * namespace(k=v|f - 1)} arguments (Jinjava binds the filter after the named parameter).
+   */
+  static String translate(String template) {
+    String s = STRIP_BEFORE_EXPRESSION.matcher(template).replaceAll("{{");
+    s = STRIP_AFTER_EXPRESSION.matcher(s).replaceAll("}}");
+    s = REVERSED.matcher(s).replaceAll("($1|reverse|list)");
+    return parenthesizeNamespaceArguments(s);
+  }
+
+  private static String parenthesizeNamespaceArguments(String s) {
+    StringBuilder out = new StringBuilder();
+    int from = 0;
+    int at;
+    while ((at = s.indexOf("namespace(", from)) >= 0) {
+      int open = at + "namespace(".length();
+      int close = matchingParen(s, open);
+      if (close < 0) {
+        break;
+      }
+      out.append(s, from, open);
+      List<String> args = splitTopLevel(s.substring(open, close));
+      for (int i = 0; i < args.size(); i++) {
+        String arg = args.get(i);
+        int eq = arg.indexOf('=');
+        boolean named =
+            eq > 0
+                && arg.substring(0, eq).strip().matches("[A-Za-z_]\\w*")
+                && arg.charAt(eq + 1) != '=';
+        out.append(i > 0 ? "," : "");
+        out.append(named ? arg.substring(0, eq + 1) + "(" + arg.substring(eq + 1) + ")" : arg);
+      }
+      out.append(')');
+      from = close + 1;
+    }
+    return out.append(s.substring(from)).toString();
+  }
+
+  private static int matchingParen(String s, int from) {
+    int depth = 0;
+    char quote = 0;
+    for (int i = from; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (quote != 0) {
+        if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        if (depth == 0) {
+          return c == ')' ? i : -1;
+        }
+        depth--;
+      }
+    }
+    return -1;
+  }
+
+  private static List<String> splitTopLevel(String args) {
+    List<String> out = new java.util.ArrayList<>();
+    int depth = 0;
+    char quote = 0;
+    int start = 0;
+    for (int i = 0; i < args.length(); i++) {
+      char c = args.charAt(i);
+      if (quote != 0) {
+        if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        depth--;
+      } else if (c == ',' && depth == 0) {
+        out.add(args.substring(start, i));
+        start = i + 1;
+      }
+    }
+    if (!args.substring(start).isBlank() || !out.isEmpty()) {
+      out.add(args.substring(start));
+    }
+    return out;
   }
 
   /** The {@code raise_exception(message)} global of HF templates. */

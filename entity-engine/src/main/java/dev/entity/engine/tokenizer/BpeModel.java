@@ -21,6 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel {
 
   private static final int CACHE_LIMIT = 50_000;
+  private static final int CACHED_WORD_MAX_LENGTH =
+      256; // long words (whole SentencePiece texts) are not kept
 
   private final Map<String, Integer> vocab;
   private final String[] idToToken; // id -> token (null for holes)
@@ -179,7 +181,7 @@ final class BpeModel {
       return cached;
     }
     int[] result = tokenizeUncached(word);
-    if (cache.size() < CACHE_LIMIT) {
+    if (cache.size() < CACHE_LIMIT && word.length() <= CACHED_WORD_MAX_LENGTH) {
       cache.put(word, result);
     }
     return result;

@@ -30,6 +30,16 @@ public final class BpeTrainer {
    * minimum count a pair needs to be merged, and the special tokens (first ids, never split).
    */
   public record Config(int vocabSize, int minFrequency, List<String> specialTokens) {
+
+    /** The special tokens of a ChatML tiny model: end of text (pad), turn start, turn end (EOS). */
+    public static final List<String> CHATML_SPECIALS =
+        List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>");
+
+    /** A ChatML-ready configuration: {@link #CHATML_SPECIALS}, pairs seen at least twice. */
+    public static Config chatml(int vocabSize) {
+      return new Config(vocabSize, 2, CHATML_SPECIALS);
+    }
+
     public Config {
       specialTokens = List.copyOf(specialTokens);
       if (vocabSize < 256 + specialTokens.size()) {

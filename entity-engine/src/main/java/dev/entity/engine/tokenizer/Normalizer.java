@@ -39,6 +39,8 @@ sealed interface Normalizer {
           inIndex[k] = pos;
           pos += Character.charCount(inCps[k]);
         }
+        // an output character takes the span of the input character where it starts; a composed
+        // one then skips the inputs it absorbed (its canonical decomposition length), as HF aligns
         int k = 0;
         for (int j = 0; j < norm.length(); ) {
           int cp = norm.codePointAt(j);
@@ -48,14 +50,23 @@ sealed interface Normalizer {
           }
           out.appendCodePoint(cp);
           j += Character.charCount(cp);
-          k++;
+          String single = new String(Character.toChars(cp));
+          k +=
+              (int)
+                  java.text.Normalizer.normalize(single, java.text.Normalizer.Form.NFD)
+                      .codePoints()
+                      .count();
         }
         i = end;
       }
       t.rewrite(out.toString(), source.toArray());
     }
 
+    /** Continues a combining sequence: marks, and Hangul medial/final jamo that compose. */
     private static boolean isCombining(int cp) {
+      if ((cp >= 0x1160 && cp <= 0x11FF) || (cp >= 0xD7B0 && cp <= 0xD7FF)) {
+        return true;
+      }
       int type = Character.getType(cp);
       return type == Character.NON_SPACING_MARK
           || type == Character.COMBINING_SPACING_MARK

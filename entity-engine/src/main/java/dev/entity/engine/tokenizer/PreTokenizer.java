@@ -18,6 +18,16 @@ sealed interface PreTokenizer {
   String GPT2_PATTERN =
       "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
+  /** The Split pattern of Llama 3 (and 3.1/3.2). */
+  String LLAMA3_PATTERN =
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
+          + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+  /** The Split pattern of Qwen2 (and 2.5): Llama 3's with single digits. */
+  String QWEN2_PATTERN =
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|"
+          + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
   List<NormalizedText> preTokenize(List<NormalizedText> pieces);
 
   /** How a Split pre-tokenizer treats the matched delimiters. */

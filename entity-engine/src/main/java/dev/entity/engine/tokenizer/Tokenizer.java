@@ -219,6 +219,27 @@ public final class Tokenizer {
     return splitPatterns;
   }
 
+  /**
+   * The llama.cpp pre-tokenizer name for GGUF {@code tokenizer.ggml.pre}: "gpt-2" for the ByteLevel
+   * built-in regex, "llama-bpe" for the Llama 3 Split pattern, "qwen2" for Qwen2's, "default" for
+   * SentencePiece-style tokenizers; empty when the pattern is not one llama.cpp knows by name.
+   */
+  public Optional<String> ggufPreTokenizer() {
+    if (kind == TokenizerKind.SENTENCEPIECE_BPE) {
+      return Optional.of("default");
+    }
+    if (splitPatterns.isEmpty()) {
+      return Optional.of("gpt-2");
+    }
+    if (splitPatterns.size() == 1 && splitPatterns.getFirst().equals(PreTokenizer.LLAMA3_PATTERN)) {
+      return Optional.of("llama-bpe");
+    }
+    if (splitPatterns.size() == 1 && splitPatterns.getFirst().equals(PreTokenizer.QWEN2_PATTERN)) {
+      return Optional.of("qwen2");
+    }
+    return Optional.empty();
+  }
+
   /** Whether the BPE model falls back to {@code <0xNN>} byte tokens. */
   public boolean byteFallback() {
     return model.byteFallback();
@@ -270,6 +291,10 @@ public final class Tokenizer {
 
   /** The GGUF token type of an id. */
   public TokenType tokenType(int id) {
+    String unk = specials.unk() != null ? specials.unk() : model.unkToken();
+    if (unk != null && unk.equals(idToToken(id))) {
+      return TokenType.UNKNOWN;
+    }
     AddedToken a = addedById.get(id);
     if (a != null) {
       return a.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
@@ -277,9 +302,6 @@ public final class Tokenizer {
     String t = model.idToToken(id);
     if (t == null) {
       return TokenType.UNUSED;
-    }
-    if (t.equals(model.unkToken())) {
-      return TokenType.UNKNOWN;
     }
     if (model.byteOfToken(id) >= 0) {
       return TokenType.BYTE;

@@ -257,7 +257,11 @@ public final class TokenizerLoader {
 
   static JsonNode readJson(Path file) {
     try {
-      return JSON.readTree(Files.readString(file));
+      JsonNode node = JSON.readTree(Files.readString(file));
+      if (node == null || node.isMissingNode()) {
+        throw new EngineException(file + ": the file is empty; expected a JSON object");
+      }
+      return node;
     } catch (NoSuchFileException e) {
       throw new EngineException(file + " not found", e);
     } catch (JsonProcessingException e) {
@@ -473,7 +477,11 @@ public final class TokenizerLoader {
         return Pattern.compile(p.get("String").asText(), Pattern.LITERAL);
       }
       if (p != null && p.isObject() && p.get("Regex") != null && p.get("Regex").isTextual()) {
-        return RegexTranslation.compile(p.get("Regex").asText());
+        try {
+          return RegexTranslation.compile(p.get("Regex").asText());
+        } catch (EngineException e) {
+          throw error(path + ".pattern.Regex", e.getMessage());
+        }
       }
       throw error(path + ".pattern", "must be {\"String\": ...} or {\"Regex\": ...}");
     }

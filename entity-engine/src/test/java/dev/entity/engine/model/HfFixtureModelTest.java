@@ -3,15 +3,12 @@ package dev.entity.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -22,17 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HfFixtureModelTest {
 
-  private static Backend backend;
-
-  @BeforeAll
-  static void start() {
-    backend = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    backend.close();
-  }
+  private static final Backend backend = SharedCpuBackend.get();
 
   static LoraConfig lora(String arch, boolean rslora) {
     List<String> targets =

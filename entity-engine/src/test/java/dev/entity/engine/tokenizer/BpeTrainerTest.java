@@ -88,14 +88,12 @@ class BpeTrainerTest {
 
   @Test
   void trainedTokenizerWithChatTemplateEncodesConversations(@TempDir Path dir) {
-    String chatml =
-        "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}"
-            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-    new BpeTrainer(new BpeTrainer.Config(400, 2, SPECIALS))
+    new BpeTrainer(BpeTrainer.Config.chatml(350))
         .train(corpus())
-        .writeTo(dir, null, "<|im_end|>", "<|endoftext|>", chatml);
+        .writeTo(dir, null, "<|im_end|>", "<|endoftext|>", ChatTemplate.builtInSource("chatml"));
     Tokenizer t = Tokenizer.load(dir);
     ChatTemplate template = ChatTemplate.fromTokenizer(t, null);
+    assertThat(template.family()).contains(dev.entity.engine.template.ChatTemplateFamily.CHATML);
     TrainingExample ex =
         template.encodeForTraining(
             List.of(ChatMessage.user("hi"), ChatMessage.assistant("The fox.")),

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TokenizerFixtureTest {
 
   static final List<String> KINDS =
-      List.of("gpt2", "llama3", "qwen2", "llama2", "mistral", "metaspace");
+      List.of("gpt2", "gpt2prefix", "llama3", "qwen2", "llama2", "mistral", "metaspace");
 
   static Path fixture(String kind) {
     try {

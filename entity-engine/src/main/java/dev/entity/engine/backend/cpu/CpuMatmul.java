@@ -6,6 +6,9 @@ import static dev.entity.engine.backend.cpu.CpuElements.read;
 
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix products {@code out = alpha * op(a) @ op(b) (+ out)} on the host: the scalar reference and
@@ -77,7 +80,32 @@ final class CpuMatmul {
     }
   }
 
-  /** Placeholder optimized path: the reference split over row blocks on the pool. */
+  // ---- the blocked kernel ----------------------------------------------------------------------
+  //
+  // BLIS loop order: for each block of NC columns, for each K block (in order), pack op(b)[K block,
+  // column block] into slivers of NR = 2 vectors, then split the block's output into tasks of (MC
+  // rows, a run of slivers); each task packs its A rows into slivers of MR and runs the MR x NR
+  // register-tiled FMA micro-kernel. Work is split over output elements only, never over K, so
+  // every
+  // output element sees the same additions in the same order whatever the thread count.
+  // Measured on AVX-512 (Zen 4): K blocks as deep as possible win (each extra pass re-reads and
+  // re-writes the output), up to KC_MAX; 60-row A blocks keep a task's A in L2.
+
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  static final int LANES = F.length();
+  static final int MR = 6;
+  static final int NR = 2 * LANES;
+  static final int KC_MAX = 1536;
+  static final int MC = 10 * MR;
+  static final int NC = 96 * NR;
+
+  private static final ThreadLocal<float[]> A_PACK =
+      ThreadLocal.withInitial(() -> new float[MC * KC_MAX]);
+  private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> TILE =
+      ThreadLocal.withInitial(() -> new float[MR * NR]);
+  private static final ThreadLocal<float[]> RUN = ThreadLocal.withInitial(() -> new float[KC_MAX]);
+
   static void blocked(
       WorkerPool pool,
       Tensor out,
@@ -88,6 +116,222 @@ final class CpuMatmul {
       float alpha,
       boolean accumulate,
       Dims d) {
-    scalar(out, a, b, transA, transB, alpha, accumulate, d);
+    long m = d.m(), k = d.k(), n = d.n();
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0) {
+      if (!accumulate) {
+        out.data().fill((byte) 0);
+      }
+      return;
+    }
+    long passes = (k + KC_MAX - 1) / KC_MAX;
+    int kcBlock = (int) ((k + passes - 1) / passes);
+    float[] bp = B_PACK.get();
+    if (bp.length < NC * kcBlock) {
+      bp = new float[NC * kcBlock];
+      B_PACK.set(bp);
+    }
+    float[] packedB = bp;
+    int rowBlocks = (int) ((m + MC - 1) / MC);
+    for (long jc = 0; jc < n; jc += NC) {
+      long j1 = Math.min(n, jc + NC);
+      int slivers = (int) ((j1 - jc + NR - 1) / NR);
+      int chunks = Math.max(1, Math.min(slivers, (2 * pool.threads() + rowBlocks - 1) / rowBlocks));
+      int perChunk = (slivers + chunks - 1) / chunks;
+      int taskChunks = (slivers + perChunk - 1) / perChunk;
+      long jBlock = jc;
+      for (long pc = 0; pc < k; pc += kcBlock) {
+        int kc = (int) Math.min(kcBlock, k - pc);
+        long p0 = pc;
+        boolean load = accumulate || pc > 0;
+        pool.run(slivers, s -> packB(packedB, s, b, transB, p0, kc, k, jBlock, j1));
+        pool.run(
+            rowBlocks * taskChunks,
+            task -> {
+              long i0 = (long) (task / taskChunks) * MC;
+              int mc = (int) Math.min(MC, m - i0);
+              int s0 = (task % taskChunks) * perChunk;
+              int s1 = Math.min(slivers, s0 + perChunk);
+              float[] ap = A_PACK.get();
+              float[] tile = TILE.get();
+              packA(ap, a, transA, i0, mc, p0, kc, m, k);
+              for (int s = s0; s < s1; s++) {
+                long j0 = jBlock + (long) s * NR;
+                int nr = (int) Math.min(NR, j1 - j0);
+                for (int ir = 0; ir < mc; ir += MR) {
+                  microKernel(ap, ir * kc, packedB, s * NR * kc, kc, tile);
+                  storeTile(
+                      tile, out.data(), i0 + ir, j0, Math.min(MR, mc - ir), nr, n, alpha, load);
+                }
+              }
+            });
+      }
+    }
+  }
+
+  /** Copies {@code len} elements of a float tensor starting at {@code offset} into dst as F32. */
+  static void readRun(Tensor t, long offset, float[] dst, int dstOff, int len) {
+    MemorySegment s = t.data();
+    switch (t.dtype()) {
+      case F32 -> MemorySegment.copy(s, CpuElements.F32, offset * 4, dst, dstOff, len);
+      case BF16 -> {
+        for (int i = 0; i < len; i++) {
+          dst[dstOff + i] = Float.intBitsToFloat(s.getAtIndex(CpuElements.S16, offset + i) << 16);
+        }
+      }
+      case F16 -> {
+        for (int i = 0; i < len; i++) {
+          dst[dstOff + i] = Float.float16ToFloat(s.getAtIndex(CpuElements.S16, offset + i));
+        }
+      }
+      case I32, U8 -> throw new IllegalArgumentException("not a float tensor: " + t);
+    }
+  }
+
+  /**
+   * Sliver s of op(b)[p0 : p0+kc, jc : j1] as kc rows of NR floats (zero beyond j1); n is the row
+   * length of b when it is not transposed.
+   */
+  static void packB(
+      float[] bp, int s, Tensor b, boolean transB, long p0, int kc, long k, long jc, long j1) {
+    long n = transB ? 0 : b.dim(-1);
+    long j0 = jc + (long) s * NR;
+    int nr = (int) Math.min(NR, j1 - j0);
+    int base = s * NR * kc;
+    if (!transB) {
+      // b (K, N): each k is a contiguous run of nr columns
+      for (int p = 0; p < kc; p++) {
+        readRun(b, (p0 + p) * n + j0, bp, base + p * NR, nr);
+        java.util.Arrays.fill(bp, base + p * NR + nr, base + (p + 1) * NR, 0f);
+      }
+    } else {
+      // b (N, K): each column is a contiguous run of kc values
+      float[] run = RUN.get();
+      for (int c = 0; c < NR; c++) {
+        if (c < nr) {
+          readRun(b, (j0 + c) * k + p0, run, 0, kc);
+          for (int p = 0; p < kc; p++) {
+            bp[base + p * NR + c] = run[p];
+          }
+        } else {
+          for (int p = 0; p < kc; p++) {
+            bp[base + p * NR + c] = 0f;
+          }
+        }
+      }
+    }
+  }
+
+  /** op(a)[i0 : i0+mc, p0 : p0+kc] as row slivers of MR rows, each kc columns of MR floats. */
+  static void packA(
+      float[] ap, Tensor a, boolean transA, long i0, int mc, long p0, int kc, long m, long k) {
+    for (int ir = 0; ir < mc; ir += MR) {
+      int mr = Math.min(MR, mc - ir);
+      int base = ir * kc;
+      if (transA) {
+        // a (K, M): each k is a contiguous run of mr rows
+        for (int p = 0; p < kc; p++) {
+          readRun(a, (p0 + p) * m + i0 + ir, ap, base + p * MR, mr);
+          for (int r = mr; r < MR; r++) {
+            ap[base + p * MR + r] = 0f;
+          }
+        }
+      } else {
+        float[] run = RUN.get();
+        for (int r = 0; r < MR; r++) {
+          if (r < mr) {
+            readRun(a, (i0 + ir + r) * k + p0, run, 0, kc);
+            for (int p = 0; p < kc; p++) {
+              ap[base + p * MR + r] = run[p];
+            }
+          } else {
+            for (int p = 0; p < kc; p++) {
+              ap[base + p * MR + r] = 0f;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * tile (MR, NR) = A sliver @ B sliver, with 2 MR accumulators of one vector each held in
+   * registers over the whole kc loop. Kept small and free of calls so that C2 keeps every vector in
+   * a register (a vector passed to a method that is not inlined gets boxed).
+   */
+  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] tile) {
+    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+    FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+    FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+    for (int p = 0; p < kc; p++) {
+      int bi = bOff + p * NR;
+      FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+      FloatVector b1 = FloatVector.fromArray(F, bp, bi + LANES);
+      int ai = aOff + p * MR;
+      FloatVector x = FloatVector.broadcast(F, ap[ai]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(F, ap[ai + 1]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(F, ap[ai + 2]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(F, ap[ai + 3]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(F, ap[ai + 4]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(F, ap[ai + 5]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
+    }
+    c00.intoArray(tile, 0);
+    c01.intoArray(tile, LANES);
+    c10.intoArray(tile, NR);
+    c11.intoArray(tile, NR + LANES);
+    c20.intoArray(tile, 2 * NR);
+    c21.intoArray(tile, 2 * NR + LANES);
+    c30.intoArray(tile, 3 * NR);
+    c31.intoArray(tile, 3 * NR + LANES);
+    c40.intoArray(tile, 4 * NR);
+    c41.intoArray(tile, 4 * NR + LANES);
+    c50.intoArray(tile, 5 * NR);
+    c51.intoArray(tile, 5 * NR + LANES);
+  }
+
+  /** out[i0 : i0+mr, j0 : j0+nr] = alpha * tile (+ out when load), the multiply before the add. */
+  static void storeTile(
+      float[] tile,
+      MemorySegment c,
+      long i0,
+      long j0,
+      int mr,
+      int nr,
+      long n,
+      float alpha,
+      boolean load) {
+    for (int r = 0; r < mr; r++) {
+      long row = (i0 + r) * n + j0;
+      int j = 0;
+      for (; j + LANES <= nr; j += LANES) {
+        FloatVector v = FloatVector.fromArray(F, tile, r * NR + j).mul(alpha);
+        long at = (row + j) * 4;
+        if (load) {
+          v = FloatVector.fromMemorySegment(F, c, at, ByteOrder.nativeOrder()).add(v);
+        }
+        v.intoMemorySegment(c, at, ByteOrder.nativeOrder());
+      }
+      for (; j < nr; j++) {
+        float v = alpha * tile[r * NR + j];
+        CpuElements.setF32(c, row + j, load ? CpuElements.getF32(c, row + j) + v : v);
+      }
+    }
   }
 }
