@@ -42,9 +42,9 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train estimate-memory --shape smollm2-135m --method lora",
-      "  entity-train estimate-memory --shape llama-3-8b --method qlora --batch 4 --seq 2048 \\",
-      "      --checkpointing --device cuda --device-memory 24GB",
-      "  entity-train estimate-memory --model models/qwen2.5-0.5b --method full --batch 8"
+      "  entity-train estimate-memory --shape llama-3-8b --method qlora --batch 2 \\",
+      "      --seq 1024 --checkpointing --device cuda --device-memory 24GB",
+      "  entity-train estimate-memory --model models/qwen2.5-0.5b --method full"
     })
 final class EstimateMemoryCommand implements Callable<Integer> {
 

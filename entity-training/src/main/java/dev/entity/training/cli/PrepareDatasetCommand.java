@@ -37,8 +37,8 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train prepare-dataset data/sample.jsonl",
-      "  entity-train prepare-dataset data/sample.jsonl --output data/prepared --format openai",
-      "  entity-train prepare-dataset chats.parquet more.jsonl --output out \\",
+      "  entity-train prepare-dataset data/sample.jsonl -o data/prepared --format openai",
+      "  entity-train prepare-dataset chats.parquet more.jsonl -o out \\",
       "      --validation-split 0.05 --seed 7 --skip-invalid --overwrite"
     })
 final class PrepareDatasetCommand implements Callable<Integer> {

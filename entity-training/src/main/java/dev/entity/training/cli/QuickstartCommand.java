@@ -32,8 +32,7 @@ import picocli.CommandLine.Spec;
       "Runs configs/quickstart.yaml on data/sample.jsonl (100 alpaca records) and a tiny"
           + " 2-layer llama-shaped model, in a run folder (default runs/quickstart):",
       "  input  load, validate and split the dataset; write the split to dataset/",
-      "  parse  check the LoRA training config against the model, estimate memory for this"
-          + " host, lower the micro-batch if it does not fit",
+      "  parse  check the LoRA config against the model, estimate memory, auto-adjust",
       "and then says which later stages (training, evaluation, export) are not built yet.",
       "",
       "The model folder (model/ in the run folder) is a placeholder: the tiny shape's"

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     headerHeading = "",
     header = "Run a training workflow from a YAML file.",
     description = {
-      "Reads the workflow (stage -> list of {plugin, config}; ${VAR} and ${VAR:-default} are"
+      "Reads the workflow (stage -> list of {plugin, config}; $${VAR} and $${VAR:-default} are"
           + " taken from the environment), applies the flags and key=value overrides, and runs"
           + " the pipeline once: input (load and validate the dataset), parse (check the training"
           + " config against the model, estimate memory, lower the micro-batch if it does not"
@@ -43,10 +43,10 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train train --config configs/quickstart.yaml",
-      "  entity-train train --config configs/lora_cpu.yaml --model models/smollm2-135m \\",
-      "      --dataset data/sample.jsonl --output runs/smollm2 lora_r=8 learning_rate=1e-4",
-      "  entity-train train --config configs/lora_cpu.yaml dataset_loader.seed=7 --interactive",
-      "  entity-train train --config configs/lora_cpu.yaml --resume latest"
+      "  entity-train train -c configs/lora_cpu.yaml --model models/smollm2-135m \\",
+      "      --dataset data/sample.jsonl --output runs/smollm2 lora_r=8",
+      "  entity-train train -c configs/lora_cpu.yaml dataset_loader.seed=7 -i",
+      "  entity-train train -c configs/lora_cpu.yaml --resume latest"
     })
 final class TrainCommand implements Callable<Integer> {
 

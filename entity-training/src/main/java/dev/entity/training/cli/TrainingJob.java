@@ -54,6 +54,9 @@ final class TrainingJob {
   static final String OUTPUT_KEY = "output_dir";
   static final String RESUME_KEY = "resume_from_checkpoint";
 
+  /** The cancellation reason when the user answers no at the plan review. */
+  static final String DECLINED = "declined at the plan review";
+
   /** The name of the plan review step added to THINK. */
   static final String REVIEW_STEP = "plan_review";
 
@@ -172,11 +175,12 @@ final class TrainingJob {
                   + folder
                   + "/events.jsonl)",
               failed.failure().cause());
-      case WorkflowResult.Cancelled cancelled -> {
+      case WorkflowResult.Cancelled cancelled when DECLINED.equals(cancelled.reason()) -> {
         out.println("Stopped before training, as asked; nothing after the parse stage ran.");
         out.println("Run folder: " + folder);
         yield 0;
       }
+      case WorkflowResult.Cancelled cancelled -> throw new EntityException(cancelled.summary());
       case WorkflowResult.Completed completed -> {
         List<Stage> empty =
             List.of(Stage.DO, Stage.REVIEW, Stage.OUTPUT).stream()
@@ -314,7 +318,7 @@ final class TrainingJob {
       String answer = in.readLine();
       out.println();
       if (answer == null || !answer.strip().toLowerCase(Locale.ROOT).matches("y|yes")) {
-        context.cancellation().cancel("declined at the plan review");
+        context.cancellation().cancel(DECLINED);
         context.cancellation().throwIfCancelled();
       }
     }
