@@ -19,13 +19,12 @@ import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
 import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.template.ChatTemplate;
-import dev.entity.engine.template.LabelPolicy;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tokenizer.Tokenizer;
 import dev.entity.engine.tokenizer.TokenizerLoader;
-import dev.entity.training.data.BatchLayout;
 import dev.entity.training.data.BatchSource;
 import dev.entity.training.data.TokenizedDataset;
+import dev.entity.training.data.TrainingBatches;
 import dev.entity.training.hub.HubDownloader;
 import dev.entity.training.hub.HubSettings;
 import dev.entity.training.report.RunReportSink;
@@ -197,9 +196,10 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
   }
 
   /**
-   * The data preparation library's path: the model folder's tokenizer and its chat template
-   * (built-in chatml when it has none), assistant-only labels, truncation to max_seq_length,
-   * padding (length-grouped) or packing; statistics logged and stored under {@value #DATA_KEY}.
+   * The data library's preparation ({@link TrainingBatches#prepare}): the model folder's tokenizer
+   * and its chat template (built-in chatml when it has none), assistant-only labels, truncation to
+   * max_seq_length, padding (length-grouped) or packing; statistics logged and stored under {@value
+   * #DATA_KEY}.
    */
   static TrainingData prepareWithTokenizer(
       PreparedDataset dataset, Path modelFolder, TrainingConfig config, PluginContext context) {
@@ -212,43 +212,19 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
       throw new EntityException(
           "cannot load the tokenizer of " + modelFolder + ": " + e.getMessage(), e);
     }
-    BatchLayout layout = BatchLayout.of(config.maxSeqLength(), config.packing(), tokenizer);
-    TokenizedDataset train =
-        tokenize(dataset.train(), tokenizer, template, config, context, "training");
-    String description = "training tokens: " + train.statistics().describe();
-    BatchSource batches = train.trainingBatches(layout, config.batchSize(), config.seed());
-    List<Batch> validation = new ArrayList<>();
-    if (dataset.validationFile() != null) {
-      TokenizedDataset v =
-          tokenize(dataset.validation(), tokenizer, template, config, context, "validation");
-      if (v.size() > 0) {
-        BatchSource eval = v.evaluationBatches(layout, config.batchSize());
-        for (long i = 0; i < eval.batchesPerEpoch(); i++) {
-          validation.add(eval.next());
-        }
-      }
-    }
-    return new TrainingData(batches, validation, description);
-  }
-
-  private static TokenizedDataset tokenize(
-      List<dev.entity.training.data.Conversation> conversations,
-      Tokenizer tokenizer,
-      ChatTemplate template,
-      TrainingConfig config,
-      PluginContext context,
-      String split) {
-    TokenizedDataset t =
-        TokenizedDataset.tokenize(
-            conversations,
+    TrainingBatches batches =
+        TrainingBatches.prepare(
+            dataset.train(),
+            dataset.validation(),
             tokenizer,
             template,
-            config.maxSeqLength(),
-            LabelPolicy.ASSISTANT_ONLY,
+            config,
             TokenizedDataset.Progress.none());
-    context.log().info(split + " data: " + t.statistics().describe());
-    context.remember(DATA_KEY + "." + split, t.statistics().toMap());
-    return t;
+    String description = "training tokens: " + batches.trainStatistics().describe();
+    context.log().info(description);
+    context.remember(DATA_KEY + ".training", batches.trainStatistics().toMap());
+    context.remember(DATA_KEY + ".validation", batches.validationStatistics().toMap());
+    return new TrainingData(batches.train(), batches.validation(), description);
   }
 
   @Override

@@ -21,8 +21,8 @@ import java.util.TreeSet;
 /**
  * What must be the same for a checkpoint to continue a run exactly: the training settings that
  * change the trajectory (not output_dir, logging, saving or device), the model's shape, the
- * trainable parameters by name and shape, and the data (rows and batches per epoch; the order's
- * seed is the config's seed). A checkpoint whose fingerprint differs is refused with {@link #diff}.
+ * trainable parameters by name and shape, and the data (rows and batches per epoch, the order's
+ * seed). A checkpoint whose fingerprint differs is refused with {@link #diff}.
  */
 public final class RunFingerprint {
 
@@ -63,6 +63,7 @@ public final class RunFingerprint {
     f.put("data.batches_per_epoch", Long.toString(data.batchesPerEpoch()));
     f.put("data.rows_per_epoch", Long.toString(data.rowsPerEpoch()));
     f.put("data.micro_batch_size", Long.toString(data.microBatchSize()));
+    f.put("data.seed", Long.toString(data.seed()));
     return f;
   }
 

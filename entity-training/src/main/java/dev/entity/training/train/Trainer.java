@@ -532,7 +532,7 @@ public final class Trainer {
         epoch(),
         maxSteps,
         microBatch,
-        config.seed(),
+        data.seed(),
         pos.epoch(),
         pos.batchIndex(),
         config.seed(),

@@ -169,6 +169,11 @@ public final class TinyTraining {
     }
 
     @Override
+    public long seed() {
+      return seed;
+    }
+
+    @Override
     public long rowsPerEpoch() {
       return batches.stream().mapToLong(Batch::batchSize).sum();
     }
