@@ -12,6 +12,7 @@ import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
 import dev.entity.training.data.BatchPosition;
 import dev.entity.training.data.BatchSource;
+import dev.entity.training.train.metrics.MemoryProbe;
 import dev.entity.training.train.metrics.MetricRecord;
 import dev.entity.training.train.metrics.MetricsSink;
 import dev.entity.training.train.metrics.MetricsSink.Outcome;
@@ -42,6 +43,8 @@ import java.util.function.Consumer;
  * memory) on every path.
  */
 public final class Trainer {
+
+  private final MemoryProbe memoryProbe = new MemoryProbe();
 
   /**
    * Settings of a run that are not in {@link TrainingConfig}.
@@ -255,8 +258,7 @@ public final class Trainer {
         v.put(MetricRecord.TOKENS_SEEN, (double) tokensSeen);
         v.put(MetricRecord.ELAPSED_SECONDS, seconds());
         v.put(MetricRecord.ETA_SECONDS, etaSeconds());
-        v.put(MetricRecord.RSS_BYTES, (double) ProcessMemory.rssBytes());
-        v.put(MetricRecord.HEAP_BYTES, (double) ProcessMemory.heapBytes());
+        v.putAll(memoryProbe.sample().values());
         v.put(MetricRecord.MICRO_BATCH_SIZE, (double) microBatch);
         record(MetricRecord.Kind.TRAIN, v);
         windowLossSum = 0;
