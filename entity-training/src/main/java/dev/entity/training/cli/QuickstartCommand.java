@@ -3,6 +3,8 @@
 // would write, and a folder holding files the quickstart did not write is never overwritten.
 package dev.entity.training.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.entity.core.EntityException;
 import dev.entity.core.PluginRegistry;
 import dev.entity.core.resource.Storage;
@@ -20,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,9 +30,11 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -144,6 +149,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
     out.println();
     out.flush();
+    long started = System.currentTimeMillis();
     TrainingJob job = new TrainingJob(PluginRegistry.discover(), System::getenv, main.input, out);
     int code =
         job.run(
@@ -156,11 +162,130 @@ final class QuickstartCommand implements Callable<Integer> {
                 false,
                 overrides));
     out.println();
+    out.print(runFolderReport(folder, base, started));
+    out.println();
     out.println("Next:");
-    out.println("  ./entity-train train --config configs/quickstart.yaml --output " + output);
+    out.println(
+        "  ./entity-train train --config configs/quickstart.yaml --output "
+            + output
+            + " --model "
+            + PlanReport.relative(base, modelFolder.toString())
+            + " max_steps=80");
     out.println("  ./entity-train estimate-memory --shape smollm2-135m --method lora");
     out.println("  ./entity-train --help");
     return code;
+  }
+
+  /**
+   * What the run folder holds after a run, and how the loss went (from metrics.jsonl); of the
+   * checkpoints, only those written since {@code startedMillis} (earlier runs' stay on disk).
+   */
+  static String runFolderReport(Path folder, Path base, long startedMillis) {
+    StringBuilder s = new StringBuilder();
+    lossTrend(folder.resolve("metrics.jsonl")).ifPresent(line -> s.append(line).append('\n'));
+    s.append("In ").append(PlanReport.relative(base, folder.toString())).append(":\n");
+    for (String[] entry : RUN_FOLDER_ENTRIES) {
+      List<String> present =
+          Stream.of(entry[0].split(" "))
+              .filter(name -> Files.exists(folder.resolve(name)))
+              .map(name -> Files.isDirectory(folder.resolve(name)) ? name + "/" : name)
+              .toList();
+      if (!present.isEmpty()) {
+        s.append(String.format(Locale.ROOT, "  %-38s %s%n", String.join(" ", present), entry[1]));
+      }
+    }
+    try (Stream<Path> entries = Files.list(folder)) {
+      List<String> checkpoints =
+          entries
+              .filter(p -> p.getFileName().toString().startsWith("checkpoint-"))
+              .filter(p -> modifiedMillis(p) >= startedMillis)
+              .map(p -> p.getFileName().toString())
+              .sorted(
+                  Comparator.comparingInt(String::length).thenComparing(Comparator.naturalOrder()))
+              .toList();
+      if (!checkpoints.isEmpty()) {
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "  %-38s %s%n",
+                String.join("/ ", checkpoints) + "/",
+                "this run's checkpoints (train ... --resume latest goes on from the newest)"));
+      }
+    } catch (IOException e) {
+      // a folder that cannot be listed has no checkpoints to show
+    }
+    return s.toString();
+  }
+
+  private static long modifiedMillis(Path p) {
+    try {
+      return Files.getLastModifiedTime(p).toMillis();
+    } catch (IOException e) {
+      return Long.MIN_VALUE;
+    }
+  }
+
+  /** Run folder entries worth pointing at, with what they are. */
+  private static final String[][] RUN_FOLDER_ENTRIES = {
+    {"model", "the tiny base model (random weights)"},
+    {"dataset", "the split: train.jsonl, validation.jsonl"},
+    {"final-model", "the trained LoRA adapter (PEFT layout) with the tokenizer and trainer state"},
+    {"report.md report.html loss.png", "the run report and the loss curve"},
+    {"metrics.jsonl metrics.csv tensorboard", "every logged metric"},
+    {"events.jsonl", "every event of the run"}
+  };
+
+  /** "Training loss 6.43 (step 5) -> 5.66 (step 40); validation ..." from metrics.jsonl. */
+  static Optional<String> lossTrend(Path metrics) {
+    if (!Files.isRegularFile(metrics)) {
+      return Optional.empty();
+    }
+    List<double[]> train = new ArrayList<>();
+    List<double[]> eval = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    try (Stream<String> lines = Files.lines(metrics, StandardCharsets.UTF_8)) {
+      for (String line : (Iterable<String>) lines::iterator) {
+        JsonNode record;
+        try {
+          record = json.readTree(line);
+        } catch (IOException e) {
+          continue; // a line cut by a crash; the report says what it can
+        }
+        String kind = record.path("kind").asText();
+        if (kind.equals("train") && record.path("loss").isNumber()) {
+          train.add(new double[] {record.path("step").asDouble(), record.path("loss").asDouble()});
+        } else if (kind.equals("eval") && record.path("eval_loss").isNumber()) {
+          eval.add(
+              new double[] {record.path("step").asDouble(), record.path("eval_loss").asDouble()});
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      return Optional.empty();
+    }
+    if (train.isEmpty()) {
+      return Optional.empty();
+    }
+    StringBuilder s = new StringBuilder("Training loss ").append(trend(train, false));
+    if (!eval.isEmpty()) {
+      s.append("; validation loss ").append(trend(eval, true));
+    }
+    return Optional.of(s.toString());
+  }
+
+  private static String trend(List<double[]> points, boolean perplexity) {
+    double[] first = points.getFirst();
+    double[] last = points.getLast();
+    String from = String.format(Locale.ROOT, "%.2f (step %d)", first[1], (long) first[0]);
+    String to = String.format(Locale.ROOT, "%.2f (step %d)", last[1], (long) last[0]);
+    String text = points.size() == 1 ? to : from + " -> " + to;
+    if (perplexity) {
+      text +=
+          points.size() == 1
+              ? String.format(Locale.ROOT, ", perplexity %.1f", Math.exp(last[1]))
+              : String.format(
+                  Locale.ROOT, ", perplexity %.1f -> %.1f", Math.exp(first[1]), Math.exp(last[1]));
+    }
+    return text;
   }
 
   private static String describe(TinyModelFolder tiny, Path base, Path data) {

@@ -58,30 +58,72 @@ class QuickstartCommandTest {
   }
 
   @Test
-  void runsTheWorkflowOnTheSampleDataInTheRunFolder() throws IOException {
+  void trainsOnTheSampleDataAndSaysWhereEverythingIs() throws IOException {
     Path folder = dir.resolve("qs");
-    Cli cli = quickstartOnSmallModel();
+    Cli cli =
+        quickstartOnSmallModel(
+            "max_steps=4",
+            "logging_steps=1",
+            "evaluation_steps=2",
+            "save_steps=2",
+            "max_seq_length=128");
 
     assertThat(cli.code()).as(cli.toString()).isZero();
-    assertThat(cli.err()).isEmpty();
     assertThat(cli.out())
         .contains("(--model)")
         .contains("sample.jsonl: alpaca format, 100 records")
         .contains("90 for training, 10 for validation")
-        .contains("(llama, ")
+        .contains("do     fine_tuning")
         .contains("Memory estimate (")
-        .contains("fits: estimated")
+        .containsPattern("Training loss \\d+\\.\\d\\d \\(step 1\\) -> \\d+\\.\\d\\d \\(step 4\\)")
+        .containsPattern("validation loss [^;]+ -> [^;]+ \\(step 4\\), perplexity")
+        .contains("final-model/", "report.md report.html loss.png", "metrics.jsonl metrics.csv")
+        .contains("checkpoint-2/ checkpoint-4/")
         .contains("Done in");
     assertThat(Files.readAllLines(folder.resolve("dataset/train.jsonl"))).hasSize(90);
     assertThat(Files.readAllLines(folder.resolve("dataset/validation.jsonl"))).hasSize(10);
     assertThat(folder.resolve("events.jsonl")).content().contains("\"dataset loaded\"");
+    assertThat(folder.resolve("final-model/adapter_model.safetensors")).isRegularFile();
+    assertThat(folder.resolve("final-model/adapter_config.json")).isRegularFile();
+    assertThat(folder.resolve("report.md")).isRegularFile();
     assertThat(folder.resolve("model")).doesNotExist();
+
+    // a second run in the same folder lists only its own checkpoints
+    Cli again = quickstartOnSmallModel("max_steps=1", "max_seq_length=128");
+    assertThat(again.code()).as(again.toString()).isZero();
+    assertThat(again.out())
+        .doesNotContain("checkpoint-2/")
+        .containsPattern("Training loss \\d+\\.\\d\\d \\(step 1\\);");
+  }
+
+  @Test
+  void theLossTrendComesFromMetricsJsonlAndSkipsBrokenLines() throws IOException {
+    Path metrics = dir.resolve("metrics.jsonl");
+    assertThat(QuickstartCommand.lossTrend(metrics)).isEmpty();
+    Files.writeString(
+        metrics,
+        """
+        {"kind":"train","step":5,"loss":6.4263}
+        {"kind":"eval","step":10,"eval_loss":5.7794}
+        {"kind":"train","step":10,"loss":5.9}
+        {"kind":"train","step":40,"loss":"oops"}
+        {"kind":"eval","step":40,"eval_loss":5.7185}
+        {"kind":"train","step":40,"loss":5.6562}
+        {"kind":"train","st
+        """);
+    assertThat(QuickstartCommand.lossTrend(metrics))
+        .contains(
+            "Training loss 6.43 (step 5) -> 5.66 (step 40); validation loss 5.78 (step 10) ->"
+                + " 5.72 (step 40), perplexity 323.6 -> 304.4");
+    Files.writeString(metrics, "{\"kind\":\"eval\",\"step\":1,\"eval_loss\":1}\n");
+    assertThat(QuickstartCommand.lossTrend(metrics)).isEmpty();
   }
 
   @Test
   void makesTheQuickstartModelInTheRunFolderAndReusesItOnTheNextRun() throws IOException {
     Path folder = dir.resolve("qs");
-    Cli first = Cli.run("quickstart", "--output", folder.toString());
+    Cli first =
+        Cli.run("quickstart", "--output", folder.toString(), "max_steps=1", "max_seq_length=64");
     assertThat(first.code()).as(first.toString()).isZero();
     assertThat(first.out())
         .contains("a tiny llama (2 layers, hidden 256, vocabulary 512")
@@ -98,7 +140,8 @@ class QuickstartCommandTest {
     assertThat(Tokenizer.load(model).vocabSize()).isEqualTo(config.vocabSize()).isEqualTo(512);
 
     FileTime written = Files.getLastModifiedTime(model.resolve("model.safetensors"));
-    Cli again = Cli.run("quickstart", "--output", folder.toString());
+    Cli again =
+        Cli.run("quickstart", "--output", folder.toString(), "max_steps=1", "max_seq_length=64");
     assertThat(again.code()).as(again.toString()).isZero();
     assertThat(again.out()).contains("reused");
     assertThat(Files.getLastModifiedTime(model.resolve("model.safetensors"))).isEqualTo(written);
@@ -180,7 +223,7 @@ class QuickstartCommandTest {
 
   @Test
   void overridesReachThePlugins() {
-    Cli cli = quickstartOnSmallModel("lora_r=4", "max_seq_length=128");
+    Cli cli = quickstartOnSmallModel("lora_r=4", "max_seq_length=128", "max_steps=1");
     assertThat(cli.code()).as(cli.toString()).isZero();
     assertThat(cli.out()).contains("max_seq_length 128");
     Cli bad = quickstartOnSmallModel("lora_rr=4");
