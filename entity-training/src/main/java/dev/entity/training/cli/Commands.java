@@ -13,6 +13,9 @@ final class Commands {
         new TrainCommand(),
         new PrepareDatasetCommand(),
         new EstimateMemoryCommand(),
-        new PluginsCommand());
+        new PluginsCommand(),
+        new GenerateCommand(),
+        new ChatCommand(),
+        new BenchmarkCommand());
   }
 }
