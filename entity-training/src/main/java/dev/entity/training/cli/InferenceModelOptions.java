@@ -1,12 +1,11 @@
 package dev.entity.training.cli;
 
 import dev.entity.core.EntityException;
+import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.BackendProvider;
 import dev.entity.engine.generate.ChatModel;
 import dev.entity.engine.tensor.DType;
 import java.nio.file.Path;
-import java.util.ServiceLoader;
 import picocli.CommandLine.Option;
 
 /**
@@ -56,17 +55,12 @@ final class InferenceModelOptions {
     return ChatModel.open(backend, model, adapter, bf16 ? DType.BF16 : DType.F32);
   }
 
-  /** The backend called {@code name} ("cpu", "cuda"), found through the service loader. */
+  /** The backend called {@code name} ("cpu", "cuda"), as a user error when there is none. */
   static Backend openBackend(String name, int threads) {
-    for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-      if (p.name().equals(name)) {
-        if (p.unavailableReason() != null) {
-          throw new EntityException(
-              "--device " + name + " is not usable here: " + p.unavailableReason());
-        }
-        return p.create(threads);
-      }
+    try {
+      return ChatModel.openBackend(name, threads);
+    } catch (EngineException e) {
+      throw new EntityException("--device " + e.getMessage(), e);
     }
-    throw new EntityException("--device: no " + name + " backend in this build; use cpu");
   }
 }
