@@ -35,6 +35,9 @@ public enum Metric {
 
   /** The metric for a key, ignoring case ("ROUGEL" and "rougeL" both work), or null if unknown. */
   public static Metric forKey(String key) {
+    if (key == null) {
+      return null;
+    }
     for (Metric m : values()) {
       if (m.key.toLowerCase(Locale.ROOT).equals(key.toLowerCase(Locale.ROOT))) {
         return m;

@@ -38,6 +38,32 @@ public final class PorterStemmer {
   private static final Predicate<String> M_GT_0 = s -> measure(s) > 0;
   private static final Predicate<String> M_GT_1 = s -> measure(s) > 1;
 
+  private static final Rule[] STEP2 = {
+    new Rule("ational", "ate", M_GT_0),
+    new Rule("tional", "tion", M_GT_0),
+    new Rule("enci", "ence", M_GT_0),
+    new Rule("anci", "ance", M_GT_0),
+    new Rule("izer", "ize", M_GT_0),
+    new Rule("bli", "ble", M_GT_0),
+    new Rule("alli", "al", M_GT_0),
+    new Rule("entli", "ent", M_GT_0),
+    new Rule("eli", "e", M_GT_0),
+    new Rule("ousli", "ous", M_GT_0),
+    new Rule("ization", "ize", M_GT_0),
+    new Rule("ation", "ate", M_GT_0),
+    new Rule("ator", "ate", M_GT_0),
+    new Rule("alism", "al", M_GT_0),
+    new Rule("iveness", "ive", M_GT_0),
+    new Rule("fulness", "ful", M_GT_0),
+    new Rule("ousness", "ous", M_GT_0),
+    new Rule("aliti", "al", M_GT_0),
+    new Rule("iviti", "ive", M_GT_0),
+    new Rule("biliti", "ble", M_GT_0),
+    new Rule("fulli", "ful", M_GT_0),
+    // NLTK measures the word less "ogi" (the stem plus "l"), not the stem
+    new Rule("logi", "log", stem -> measure(stem + "l") > 0),
+  };
+
   private static final Rule[] STEP3 = {
     new Rule("icate", "ic", M_GT_0),
     new Rule("ative", "", M_GT_0),
@@ -228,32 +254,7 @@ public final class PorterStemmer {
     if (w.endsWith("alli") && measure(cut(w, 4)) > 0) {
       return step2(cut(w, 4) + "al");
     }
-    Rule[] rules = {
-      new Rule("ational", "ate", M_GT_0),
-      new Rule("tional", "tion", M_GT_0),
-      new Rule("enci", "ence", M_GT_0),
-      new Rule("anci", "ance", M_GT_0),
-      new Rule("izer", "ize", M_GT_0),
-      new Rule("bli", "ble", M_GT_0),
-      new Rule("alli", "al", M_GT_0),
-      new Rule("entli", "ent", M_GT_0),
-      new Rule("eli", "e", M_GT_0),
-      new Rule("ousli", "ous", M_GT_0),
-      new Rule("ization", "ize", M_GT_0),
-      new Rule("ation", "ate", M_GT_0),
-      new Rule("ator", "ate", M_GT_0),
-      new Rule("alism", "al", M_GT_0),
-      new Rule("iveness", "ive", M_GT_0),
-      new Rule("fulness", "ful", M_GT_0),
-      new Rule("ousness", "ous", M_GT_0),
-      new Rule("aliti", "al", M_GT_0),
-      new Rule("iviti", "ive", M_GT_0),
-      new Rule("biliti", "ble", M_GT_0),
-      new Rule("fulli", "ful", M_GT_0),
-      // NLTK measures the word less "ogi", not the stem less "logi"
-      new Rule("logi", "log", stem -> measure(cut(w, 3)) > 0),
-    };
-    return apply(w, rules);
+    return apply(w, STEP2);
   }
 
   private static String step5a(String w) {

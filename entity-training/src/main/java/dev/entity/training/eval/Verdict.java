@@ -41,118 +41,90 @@ public record Verdict(Outcome outcome, List<String> reasons, List<String> passed
    * evaluated) is needed only by the improvement thresholds.
    */
   public static Verdict judge(Thresholds thresholds, EvalMetrics tuned, EvalMetrics base) {
-    List<String> failed = new ArrayList<>();
-    List<String> held = new ArrayList<>();
-    limit(
-        thresholds.maxPerplexity(),
-        "max_perplexity",
-        Metric.PERPLEXITY,
-        false,
-        tuned,
-        failed,
-        held);
-    limit(thresholds.minBleu(), "min_bleu", Metric.BLEU, true, tuned, failed, held);
-    limit(thresholds.minRouge1(), "min_rouge1", Metric.ROUGE_1, true, tuned, failed, held);
-    limit(thresholds.minRouge2(), "min_rouge2", Metric.ROUGE_2, true, tuned, failed, held);
-    limit(thresholds.minRougeL(), "min_rouge_l", Metric.ROUGE_L, true, tuned, failed, held);
-    improvement(
-        thresholds.minPerplexityImprovement(),
-        "min_perplexity_improvement",
-        Metric.PERPLEXITY,
-        tuned,
-        base,
-        failed,
-        held);
-    improvement(
-        thresholds.minBleuImprovement(),
-        "min_bleu_improvement",
-        Metric.BLEU,
-        tuned,
-        base,
-        failed,
-        held);
-    improvement(
-        thresholds.minRougeLImprovement(),
-        "min_rouge_l_improvement",
-        Metric.ROUGE_L,
-        tuned,
-        base,
-        failed,
-        held);
-    return new Verdict(failed.isEmpty() ? Outcome.PASS : Outcome.FAIL, failed, held);
+    var checks = new Checks(tuned, base);
+    checks.limit(thresholds.maxPerplexity(), "max_perplexity", Metric.PERPLEXITY, false);
+    checks.limit(thresholds.minBleu(), "min_bleu", Metric.BLEU, true);
+    checks.limit(thresholds.minRouge1(), "min_rouge1", Metric.ROUGE_1, true);
+    checks.limit(thresholds.minRouge2(), "min_rouge2", Metric.ROUGE_2, true);
+    checks.limit(thresholds.minRougeL(), "min_rouge_l", Metric.ROUGE_L, true);
+    checks.improvement(
+        thresholds.minPerplexityImprovement(), "min_perplexity_improvement", Metric.PERPLEXITY);
+    checks.improvement(thresholds.minBleuImprovement(), "min_bleu_improvement", Metric.BLEU);
+    checks.improvement(
+        thresholds.minRougeLImprovement(), "min_rouge_l_improvement", Metric.ROUGE_L);
+    return new Verdict(
+        checks.failed.isEmpty() ? Outcome.PASS : Outcome.FAIL, checks.failed, checks.held);
   }
 
-  private static void limit(
-      Double limit,
-      String field,
-      Metric metric,
-      boolean isMin,
-      EvalMetrics tuned,
-      List<String> failed,
-      List<String> held) {
-    if (limit == null) {
-      return;
-    }
-    OptionalDouble measured = tuned.get(metric);
-    if (measured.isEmpty()) {
-      failed.add(notMeasured(field, metric, "the tuned model's"));
-      return;
-    }
-    double v = measured.getAsDouble();
-    boolean ok = isMin ? v >= limit : v <= limit;
-    String bound = isMin ? "min" : "max";
-    if (ok) {
-      held.add(
-          String.format(
-              "%s %s %s %s %s",
-              metric.key(), number(v), isMin ? ">=" : "<=", bound, number(limit)));
-    } else {
-      failed.add(
-          String.format(
-              "%s %s %s %s %s (by %s)",
-              metric.key(),
-              number(v),
-              isMin ? "<" : ">",
-              bound,
-              number(limit),
-              number(Math.abs(v - limit))));
-    }
-  }
+  // Collects one line per threshold that is set: into failed or into held.
+  private static final class Checks {
+    final EvalMetrics tuned;
+    final EvalMetrics base;
+    final List<String> failed = new ArrayList<>();
+    final List<String> held = new ArrayList<>();
 
-  private static void improvement(
-      Double min,
-      String field,
-      Metric metric,
-      EvalMetrics tuned,
-      EvalMetrics base,
-      List<String> failed,
-      List<String> held) {
-    if (min == null) {
-      return;
+    Checks(EvalMetrics tuned, EvalMetrics base) {
+      this.tuned = tuned;
+      this.base = base;
     }
-    if (tuned.get(metric).isEmpty()) {
-      failed.add(notMeasured(field, metric, "the tuned model's"));
-      return;
+
+    void limit(Double limit, String field, Metric metric, boolean isMin) {
+      if (limit == null) {
+        return;
+      }
+      OptionalDouble measured = tuned.get(metric);
+      if (measured.isEmpty()) {
+        failed.add(notMeasured(field, metric, "the tuned model's"));
+        return;
+      }
+      double v = measured.getAsDouble();
+      String bound = isMin ? "min" : "max";
+      if (isMin ? v >= limit : v <= limit) {
+        held.add(
+            String.format(
+                "%s %s %s %s %s",
+                metric.key(), number(v), isMin ? ">=" : "<=", bound, number(limit)));
+      } else {
+        failed.add(
+            String.format(
+                "%s %s %s %s %s (by %s)",
+                metric.key(),
+                number(v),
+                isMin ? "<" : ">",
+                bound,
+                number(limit),
+                number(Math.abs(v - limit))));
+      }
     }
-    if (base == null || base.get(metric).isEmpty()) {
-      failed.add(notMeasured(field, metric, "the base model's"));
-      return;
-    }
-    var row =
-        new MetricComparison(
-            metric, base.get(metric).getAsDouble(), tuned.get(metric).getAsDouble());
-    double gain = row.improvement();
-    String context = String.format("base %s, tuned %s", number(row.base()), number(row.tuned()));
-    if (gain >= min) {
-      held.add(
-          String.format(
-              "%s improvement over base %s >= min %s (%s)",
-              metric.key(), number(gain), number(min), context));
-    } else {
-      failed.add(
-          String.format(
-              "%s improvement over base %s < min %s (by %s; %s)",
-              metric.key(), number(gain), number(min), number(min - gain), context));
+
+    void improvement(Double min, String field, Metric metric) {
+      if (min == null) {
+        return;
+      }
+      if (tuned.get(metric).isEmpty()) {
+        failed.add(notMeasured(field, metric, "the tuned model's"));
+        return;
+      }
+      if (base == null || base.get(metric).isEmpty()) {
+        failed.add(notMeasured(field, metric, "the base model's"));
+        return;
+      }
+      var row =
+          new MetricComparison(
+              metric, base.get(metric).getAsDouble(), tuned.get(metric).getAsDouble());
+      double gain = row.improvement();
+      String context = String.format("base %s, tuned %s", number(row.base()), number(row.tuned()));
+      if (gain >= min) {
+        held.add(
+            String.format(
+                "%s improvement over base %s >= min %s (%s)",
+                metric.key(), number(gain), number(min), context));
+      } else {
+        failed.add(
+            String.format(
+                "%s improvement over base %s < min %s (by %s; %s)",
+                metric.key(), number(gain), number(min), number(min - gain), context));
+      }
     }
   }
 
