@@ -1,4 +1,4 @@
-// Convention: the tuned model is what the DO stage recorded under "training.result" (its
+// Convention: the tuned model is what fine_tuning recorded in memory (its
 // final-model folder: a PEFT adapter on the base model, or a full model), unless the config names
 // model_path / adapter_path; the base model is the same weights with the adapter switched off, or
 // the base folder loaded after the tuned model is closed (full fine-tuning).
@@ -59,9 +59,6 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
 
   /** Memory key of the {@link Result}. */
   public static final String MEMORY_KEY = "evaluation.result";
-
-  /** Memory key under which the fine-tuning plugin records its result (final model, base). */
-  public static final String TRAINING_RESULT_KEY = "training.result";
 
   /**
    * How to generate answers for BLEU, ROUGE and the samples (snake_case keys of {@code
@@ -176,9 +173,9 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
 
     /** From explicit paths, else from the training result in memory. */
     public static TunedModel resolve(PluginContext context, String modelPath, String adapterPath) {
-      Map<?, ?> trained =
-          context.recall(TRAINING_RESULT_KEY, Map.class).orElse(Map.<String, Object>of());
-      String baseModel = text(trained.get("baseModel"));
+      FineTuningPlugin.Summary trained =
+          context.recall(FineTuningPlugin.MEMORY_KEY, FineTuningPlugin.Summary.class).orElse(null);
+      String baseModel = trained == null ? null : trained.baseModel();
       if (modelPath != null || adapterPath != null) {
         String model = modelPath != null ? modelPath : baseModel;
         if (model == null) {
@@ -195,7 +192,7 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
         return new TunedModel(
             Path.of(model), adapterPath == null ? null : Path.of(adapterPath), null);
       }
-      String finalModel = text(trained.get("finalModel"));
+      String finalModel = trained == null ? null : trained.finalModel();
       if (finalModel == null) {
         throw new EntityException(
             "no trained model in this run: put fine_tuning in the do stage, or set model_path"
@@ -210,10 +207,6 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
         return new TunedModel(Path.of(baseModel), fin, null);
       }
       return new TunedModel(fin, null, baseModel == null ? null : Path.of(baseModel));
-    }
-
-    private static String text(Object o) {
-      return o == null ? null : o.toString();
     }
 
     String describe() {
@@ -484,8 +477,8 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
     Memory memory = context.resource(Memory.class);
     long step =
         context
-            .recall(TRAINING_RESULT_KEY, Map.class)
-            .map(r -> r.get("steps") instanceof Number n ? n.longValue() : 0L)
+            .recall(FineTuningPlugin.MEMORY_KEY, FineTuningPlugin.Summary.class)
+            .map(FineTuningPlugin.Summary::steps)
             .orElse(0L);
     Instant now = Instant.now();
     for (var e : tuned.values().entrySet()) {

@@ -68,7 +68,7 @@ class EvaluationPluginTest {
 
   static Seen run(
       Path runFolder,
-      Map<String, Object> training,
+      FineTuningPlugin.Summary training,
       Map<String, ?> evaluation,
       Map<String, ?> inference) {
     Seen seen = new Seen();
@@ -89,7 +89,7 @@ class EvaluationPluginTest {
             Set.of("memory"),
             (context, c) -> {
               if (training != null) {
-                context.remember(EvaluationPlugin.TRAINING_RESULT_KEY, training);
+                context.remember(FineTuningPlugin.MEMORY_KEY, training);
               }
               return null;
             }),
@@ -122,8 +122,23 @@ class EvaluationPluginTest {
     return seen;
   }
 
-  static Map<String, Object> trained() {
-    return Map.of("finalModel", adapter.toString(), "baseModel", model.toString(), "steps", 3);
+  /** What fine_tuning records after a LoRA run whose final model is the adapter. */
+  static FineTuningPlugin.Summary trained() {
+    return new FineTuningPlugin.Summary(
+        "completed",
+        3,
+        1.0,
+        null,
+        -1,
+        null,
+        adapter.toString(),
+        model.toString(),
+        "lora",
+        4,
+        100,
+        1.0,
+        false,
+        null);
   }
 
   @Test
