@@ -5,7 +5,7 @@ package dev.entity.engine.generate;
 
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.BackendProvider;
+import dev.entity.engine.backend.Backends;
 import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.Decoder;
@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -97,19 +96,11 @@ public final class ChatModel implements AutoCloseable {
   }
 
   /**
-   * The backend called {@code name} ("cpu", "cuda") from the {@link BackendProvider}s on the class
-   * path, with {@code threads} workers (0 = every core).
+   * The backend called {@code name} ("cpu", "cuda", "auto"), with {@code threads} workers (0 =
+   * every core); see {@link Backends#open}.
    */
   public static Backend openBackend(String name, int threads) {
-    for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-      if (p.name().equals(name)) {
-        if (p.unavailableReason() != null) {
-          throw new EngineException(name + " is not usable here: " + p.unavailableReason());
-        }
-        return p.create(threads);
-      }
-    }
-    throw new EngineException("no " + name + " backend in this build; use cpu");
+    return Backends.open(name, threads);
   }
 
   /**
