@@ -19,7 +19,7 @@ public interface MetricsSink extends AutoCloseable {
    *
    * @param runId the pipeline run's id (or a generated one outside a pipeline)
    * @param outputDir where checkpoints, the final model and metric files go
-   * @param config the training config as YAML key to value
+   * @param config the training config as YAML key to value (values may be null)
    * @param startStep the step training starts from (0, or the resumed checkpoint's step)
    * @param maxSteps optimizer steps in total
    * @param trainBatchesPerEpoch micro-batches of the training set per epoch
@@ -38,7 +38,8 @@ public interface MetricsSink extends AutoCloseable {
       long trainableParameters,
       long parameters) {
     public RunStart {
-      config = Map.copyOf(config);
+      // null values are meaningful (load_in_4bit: null follows training_method)
+      config = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(config));
     }
   }
 
