@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.Random;
 
 /** Tiny base models (TinyModel) and PEFT adapters with non-zero B for the export tests. */
-final class TinyExportModels {
+public final class TinyExportModels {
 
-  static final Backend BACKEND = new CpuBackend(1);
+  public static final Backend BACKEND = new CpuBackend(1);
 
   private TinyExportModels() {}
 
@@ -37,14 +37,14 @@ final class TinyExportModels {
   }
 
   /** A one-layer, 32-wide model of {@code arch} in {@code folder}. */
-  static Path base(Architecture arch, Path folder) {
+  public static Path base(Architecture arch, Path folder) {
     TinyModel.write(
         BACKEND, new TinyModel.Spec(arch, 300, 32, 1, 7, 0.05f), corpus(), folder, false);
     return folder;
   }
 
   /** A PEFT adapter for the base in {@code base}: r 4, all-linear, random A and B. */
-  static Path adapter(Path base, Path folder, boolean rslora) {
+  public static Path adapter(Path base, Path folder, boolean rslora) {
     LoraConfig lora = new LoraConfig(4, 8, 0.0, List.of(LoraConfig.ALL_LINEAR), rslora, 3);
     try (Decoder d = Decoder.load(BACKEND, base, Decoder.Options.lora(lora));
         Arena arena = Arena.ofConfined()) {
