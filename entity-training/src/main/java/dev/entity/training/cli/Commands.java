@@ -13,6 +13,10 @@ final class Commands {
         new TrainCommand(),
         new PrepareDatasetCommand(),
         new EstimateMemoryCommand(),
+        new ExportCommand(),
+        new MergeAdapterCommand(),
+        new ConvertToGgufCommand(),
+        new PushCommand(),
         new PluginsCommand());
   }
 }

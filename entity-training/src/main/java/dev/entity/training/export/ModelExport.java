@@ -222,6 +222,19 @@ public final class ModelExport {
         ollama ? req.ollamaModelName() : null);
   }
 
+  /** The folder pushed: the merged or Hugging Face folder, else the adapter. */
+  public static Path pushFolder(List<Written> written) {
+    for (String kind : List.of("merged", "huggingface", "adapter")) {
+      for (Written w : written) {
+        if (w.format().equals(kind)) {
+          return Path.of(w.path());
+        }
+      }
+    }
+    throw new EntityException(
+        "push_to_hub: nothing to push; export huggingface or adapter together with push_to_hub");
+  }
+
   /** The GGUF type named by a user, as an {@link EntityException} when unknown. */
   public static GgmlType quantization(String name) {
     return GgufFileExport.parseType(name == null ? "q8_0" : name);

@@ -192,7 +192,7 @@ public final class ModelExportPlugin extends BaseTrainingPlugin<ModelExportPlugi
     }
     String url = null;
     if (config.pushToHub()) {
-      Path folder = pushFolder(written);
+      Path folder = ModelExport.pushFolder(written);
       HubSettings settings = hub != null ? hub : HubSettings.fromEnvironment();
       url =
           new HubUploader(settings, line -> context.log().info(line))
@@ -220,19 +220,6 @@ public final class ModelExportPlugin extends BaseTrainingPlugin<ModelExportPlugi
     }
     context.say(summary.toString());
     return summary.toString();
-  }
-
-  /** The folder pushed: the merged or Hugging Face folder, else the adapter. */
-  static Path pushFolder(List<ModelExport.Written> written) {
-    for (String kind : List.of("merged", "huggingface", "adapter")) {
-      for (ModelExport.Written w : written) {
-        if (w.format().equals(kind)) {
-          return Path.of(w.path());
-        }
-      }
-    }
-    throw new EntityException(
-        "push_to_hub: nothing to push; export huggingface or adapter together with push_to_hub");
   }
 
   private static Path path(String p) {

@@ -27,16 +27,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * multipart, storage URLs on another origin), verify and the NDJSON commit, and checks what arrives
  * (auth header, sha256 oids, NDJSON shape). Problems are collected in {@link #problems}.
  */
-final class FakeHubServer implements AutoCloseable {
+public final class FakeHubServer implements AutoCloseable {
 
-  static final String TOKEN = "hf_TESTtoken_do_not_leak_42";
+  public static final String TOKEN = "hf_TESTtoken_do_not_leak_42";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   final HttpServer server;
-  final List<String> problems = Collections.synchronizedList(new ArrayList<>());
+  public final List<String> problems = Collections.synchronizedList(new ArrayList<>());
   final List<String> requests = Collections.synchronizedList(new ArrayList<>());
   final Map<String, byte[]> lfsStore = new ConcurrentHashMap<>();
-  final Map<String, byte[]> committed = new TreeMap<>();
+  public final Map<String, byte[]> committed = new TreeMap<>();
   final Map<String, Map<Integer, byte[]>> parts = new ConcurrentHashMap<>();
   final Set<String> existingRepos = new HashSet<>();
   JsonNode createBody;
@@ -48,7 +48,7 @@ final class FakeHubServer implements AutoCloseable {
   int createStatus = 200;
   boolean echoTokenInErrors;
 
-  FakeHubServer() throws IOException {
+  public FakeHubServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", this::handle);
     server.start();
@@ -63,7 +63,7 @@ final class FakeHubServer implements AutoCloseable {
     return "http://localhost:" + server.getAddress().getPort();
   }
 
-  HubSettings settings(String token) {
+  public HubSettings settings(String token) {
     return new HubSettings(endpoint(), java.util.Optional.ofNullable(token), null, false);
   }
 
