@@ -109,7 +109,12 @@ public final class OllamaModelfile {
         .append(template.name().replace('\n', ' '))
         .append(" (")
         .append(family.name().toLowerCase(Locale.ROOT))
-        .append(" format)\n");
+        .append(" format)\n")
+        .append(
+            "# TEMPLATE checked to render exactly the training prompt; BOS is not in it because\n")
+        .append(
+            "# llama.cpp adds it from the GGUF. Ollama cannot trim message text: send messages\n")
+        .append("# without leading/trailing whitespace for prompts identical to training.\n");
     m.append("FROM ").append(pathFor(folder, spec.from())).append('\n');
     if (spec.adapter() != null) {
       m.append("ADAPTER ").append(pathFor(folder, spec.adapter())).append('\n');
