@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * 1536; B*T = 2048 rows). {@code shape} is "MxKxN" plus the case: {@code xWt} is the forward of a
  * linear layer (y = x W^T, W stored (N, K)), {@code dyW} the input gradient (dx = dy W), {@code
  * dWt} the weight gradient (dW += dy^T x, a stored (K, M)), {@code xWt-bf16} the forward with a
- * frozen BF16 weight. Time per product; GFLOP/s = 2 M K N / time.
+ * frozen BF16 weight; "2048x576x16" is a LoRA down-projection (r = 16). Time per product; GFLOP/s =
+ * 2 M K N / time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,7 +44,8 @@ public class MatmulBenchmark {
     "2048x576x1536:xWt",
     "2048x1536x576:dyW",
     "576x2048x576:dWt",
-    "2048x576x1536:xWt-bf16"
+    "2048x576x1536:xWt-bf16",
+    "2048x576x16:xWt"
   })
   public String shape;
 

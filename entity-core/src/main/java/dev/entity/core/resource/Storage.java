@@ -19,6 +19,9 @@ import java.nio.file.StandardOpenOption;
  */
 public final class Storage implements Resource {
 
+  private static final java.util.concurrent.atomic.AtomicLong TEMP_COUNTER =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Writes the content of a file being written atomically. */
   @FunctionalInterface
   public interface Writer {
@@ -103,8 +106,19 @@ public final class Storage implements Resource {
     Path temporary = null;
     try {
       Files.createDirectories(folder);
-      temporary = Files.createTempFile(folder, "." + absolute.getFileName() + ".", ".tmp");
-      try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
+      // Not Files.createTempFile: that makes the file owner-only (0600); a run's reports and
+      // exports should get the usual permissions (umask), like any file the user writes.
+      temporary =
+          folder.resolve(
+              "."
+                  + absolute.getFileName()
+                  + "."
+                  + ProcessHandle.current().pid()
+                  + "."
+                  + TEMP_COUNTER.incrementAndGet()
+                  + ".tmp");
+      try (FileChannel channel =
+              FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
           OutputStream out = java.nio.channels.Channels.newOutputStream(channel)) {
         content.write(out);
         out.flush();

@@ -13,6 +13,7 @@ final class Commands {
         new TrainCommand(),
         new PrepareDatasetCommand(),
         new EstimateMemoryCommand(),
+        new MakeTinyModelCommand(),
         new ExportCommand(),
         new MergeAdapterCommand(),
         new ConvertToGgufCommand(),

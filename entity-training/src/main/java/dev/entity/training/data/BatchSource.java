@@ -46,6 +46,9 @@ public interface BatchSource {
     return (int) Math.min(accumulation, batchesPerEpoch() - position().batchIndex());
   }
 
+  /** The seed of the epoch order (0 for the unshuffled evaluation stream). */
+  long seed();
+
   /** Rows in every epoch. */
   long rowsPerEpoch();
 

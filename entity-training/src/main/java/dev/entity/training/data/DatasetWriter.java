@@ -9,14 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.entity.core.EntityException;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.entity.core.resource.Storage;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -45,37 +41,17 @@ public final class DatasetWriter {
       throw new EntityException(
           target + " already exists; choose another output path or ask to overwrite it");
     }
-    Path dir = target.toAbsolutePath().getParent();
-    Path temp = null;
-    try {
-      Files.createDirectories(dir);
-      temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-      try (BufferedWriter out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
-        for (Conversation c : conversations) {
-          out.write(MAPPER.writeValueAsString(toRecord(c, format)));
-          out.write('\n');
-        }
-      }
+    // Serialize everything first, so a record that cannot be written leaves no file behind.
+    StringBuilder text = new StringBuilder();
+    for (Conversation c : conversations) {
       try {
-        Files.move(
-            temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      temp = null;
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a JSON tree failed to serialize", e);
-    } catch (IOException e) {
-      throw new EntityException("cannot write " + target + ": " + e.getMessage(), e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+        text.append(MAPPER.writeValueAsString(toRecord(c, format))).append('\n');
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("a JSON tree failed to serialize", e);
       }
     }
+    Storage.writeAtomically(
+        target, out -> out.write(text.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
   /** One conversation as a record of the given format. */

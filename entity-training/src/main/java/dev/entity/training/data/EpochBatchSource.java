@@ -109,6 +109,11 @@ final class EpochBatchSource implements BatchSource {
   }
 
   @Override
+  public long seed() {
+    return seed;
+  }
+
+  @Override
   public long rowsPerEpoch() {
     return rows.size();
   }

@@ -47,6 +47,7 @@ public record TokenizedDataset(List<TrainingExample> samples, TokenizationStatis
   /**
    * Tokenizes conversations in order.
    *
+   * @param template the chat template; may be null when every conversation is plain text
    * @param maxSeqLength tokens kept per sample (at least 2: one input and one target)
    * @throws EntityException when a conversation cannot be rendered by the template, naming its
    *     source file and line
@@ -106,16 +107,30 @@ public record TokenizedDataset(List<TrainingExample> samples, TokenizationStatis
     if (c.isPlainText()) {
       return plainText(c.messages().getFirst().content(), tokenizer);
     }
-    List<ChatMessage> messages = new ArrayList<>(c.messages().size());
-    for (Message m : c.messages()) {
-      messages.add(new ChatMessage(ChatMessage.Role.valueOf(m.role().name()), m.content()));
+    if (template == null) {
+      throw new EntityException(
+          c.source()
+              + ":"
+              + c.line()
+              + ": a chat conversation needs a chat template, and none was given; use the"
+              + " model's own or a built-in one: "
+              + String.join(", ", ChatTemplate.BUILT_IN));
     }
     try {
-      return template.encodeForTraining(messages, tokenizer, policy);
+      return template.encodeForTraining(chatMessages(c), tokenizer, policy);
     } catch (EngineException e) {
       throw new EntityException(
           c.source() + ":" + c.line() + ": cannot apply the chat template: " + e.getMessage(), e);
     }
+  }
+
+  /** A conversation's messages as the engine's chat-template messages. */
+  public static List<ChatMessage> chatMessages(Conversation c) {
+    List<ChatMessage> messages = new ArrayList<>(c.messages().size());
+    for (Message m : c.messages()) {
+      messages.add(new ChatMessage(ChatMessage.Role.valueOf(m.role().name()), m.content()));
+    }
+    return messages;
   }
 
   private static TrainingExample plainText(String text, Tokenizer tokenizer) {

@@ -18,28 +18,33 @@ import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
 import dev.entity.engine.optim.AdamW;
+import dev.entity.engine.template.ChatTemplate;
 import dev.entity.engine.tensor.DType;
+import dev.entity.engine.tokenizer.Tokenizer;
+import dev.entity.engine.tokenizer.TokenizerLoader;
+import dev.entity.training.data.BatchSource;
+import dev.entity.training.data.TokenizedDataset;
+import dev.entity.training.data.TrainingBatches;
 import dev.entity.training.hub.HubDownloader;
 import dev.entity.training.hub.HubSettings;
-import dev.entity.training.train.BatchSource;
+import dev.entity.training.report.RunReportSink;
 import dev.entity.training.train.InterruptHandler;
 import dev.entity.training.train.Trainer;
 import dev.entity.training.train.TrainingConfig;
-import dev.entity.training.train.metrics.ConsoleMetricsSink;
-import dev.entity.training.train.metrics.MetricRecord;
+import dev.entity.training.train.metrics.MemoryResourceMetricsSink;
 import dev.entity.training.train.metrics.MetricsSink;
+import dev.entity.training.train.metrics.MetricsSinks;
+import dev.entity.training.train.metrics.ProgressBarMetricsSink;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -57,6 +62,9 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
 
   /** The memory key of the {@link Summary}. */
   public static final String MEMORY_KEY = "training.result";
+
+  /** The memory key prefix of the tokenization statistics (".training", ".validation"). */
+  public static final String DATA_KEY = "training.data";
 
   /** The memory key under which the CLI may store the command line that started this run. */
   public static final String COMMAND_KEY = "cli.command_line";
@@ -96,12 +104,13 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
   }
 
   /**
-   * What the trainer trains on: the training batches in a resumable order and the validation
-   * batches.
+   * What the trainer trains on: the training batches in a resumable order, the validation batches
+   * and a description for the run report (tokens, truncation, label fraction).
    */
-  public record TrainingData(BatchSource train, List<Batch> validation) {
+  public record TrainingData(BatchSource train, List<Batch> validation, String description) {
     public TrainingData {
       validation = List.copyOf(validation);
+      description = description == null ? "" : description;
     }
   }
 
@@ -150,32 +159,72 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
       String hubModelId) {}
 
   private final DataPreparation preparation;
-  private final Function<Path, MetricsSink> sinks;
+  private final BiFunction<Path, String, MetricsSink> sinks;
 
   /** The plugin as the registry finds it. */
   public FineTuningPlugin() {
     this(
         DeviceInfo::detect,
-        FineTuningPlugin::preparationMissing,
-        out -> new ConsoleMetricsSink(System.out));
+        FineTuningPlugin::prepareWithTokenizer,
+        FineTuningPlugin::standardSinks);
   }
 
   /**
-   * A plugin with a fixed host, a data preparation and extra metric sinks for the output folder
-   * (console, files, report).
+   * The run's standard sinks in {@code outputDir}: the progress bar, metrics.jsonl, metrics.csv,
+   * TensorBoard events and, when the run ends, report.md/report.html with {@code datasetSummary}.
+   */
+  public static MetricsSink standardSinks(Path outputDir, String datasetSummary) {
+    return MetricsSinks.standard(
+        outputDir,
+        ProgressBarMetricsSink.onStandardOutput(),
+        null,
+        System.err::println,
+        new RunReportSink(outputDir, datasetSummary));
+  }
+
+  /**
+   * A plugin with a fixed host, a data preparation and the metric sinks for an output folder and a
+   * dataset summary (console, files, report; the memory resource is always recorded).
    */
   public FineTuningPlugin(
-      Supplier<DeviceInfo> probe, DataPreparation preparation, Function<Path, MetricsSink> sinks) {
+      Supplier<DeviceInfo> probe,
+      DataPreparation preparation,
+      BiFunction<Path, String, MetricsSink> sinks) {
     super(probe);
     this.preparation = preparation;
     this.sinks = sinks;
   }
 
-  private static TrainingData preparationMissing(
-      PreparedDataset dataset, Path model, TrainingConfig config, PluginContext context) {
-    throw new EntityException(
-        "fine_tuning: this build has no data preparation (chat template, truncation, batching) to"
-            + " turn the dataset into batches; it arrives with the data preparation library");
+  /**
+   * The data library's preparation ({@link TrainingBatches#prepare}): the model folder's tokenizer
+   * and its chat template (built-in chatml when it has none), assistant-only labels, truncation to
+   * max_seq_length, padding (length-grouped) or packing; statistics logged and stored under {@value
+   * #DATA_KEY}.
+   */
+  static TrainingData prepareWithTokenizer(
+      PreparedDataset dataset, Path modelFolder, TrainingConfig config, PluginContext context) {
+    Tokenizer tokenizer;
+    ChatTemplate template;
+    try {
+      tokenizer = TokenizerLoader.load(modelFolder);
+      template = ChatTemplate.fromTokenizer(tokenizer, "chatml");
+    } catch (EngineException e) {
+      throw new EntityException(
+          "cannot load the tokenizer of " + modelFolder + ": " + e.getMessage(), e);
+    }
+    TrainingBatches batches =
+        TrainingBatches.prepare(
+            dataset.train(),
+            dataset.validation(),
+            tokenizer,
+            template,
+            config,
+            TokenizedDataset.Progress.none());
+    String description = "training tokens: " + batches.trainStatistics().describe();
+    context.log().info(description);
+    context.remember(DATA_KEY + ".training", batches.trainStatistics().toMap());
+    context.remember(DATA_KEY + ".validation", batches.validationStatistics().toMap());
+    return new TrainingData(batches.train(), batches.validation(), description);
   }
 
   @Override
@@ -256,10 +305,34 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
     try (InterruptHandler interrupts =
             InterruptHandler.install(context.cancellation(), trainerOptions.notices());
         Backend backend = backend(plan.device());
-        TrainingSession session = open(backend, modelFolder, options, adam, plan);
-        MetricsSink sink = MetricsSink.of(List.of(new MemorySink(context), sinks.apply(output)))) {
+        TrainingSession session = open(backend, modelFolder, options, adam, plan)) {
       PreparedDataset dataset = PreparedDataset.recall(context);
       TrainingData data = preparation.prepare(dataset, modelFolder, training, context);
+      String datasetSummary =
+          dataset.info().summary()
+              + (data.description().isEmpty() ? "" : System.lineSeparator() + data.description());
+      try (MetricsSink sink =
+          MetricsSink.of(
+              List.of(
+                  new MemoryResourceMetricsSink(context.resource(Memory.class), context.runId()),
+                  sinks.apply(output, datasetSummary)))) {
+        return train(
+            context, config, training, plan, modelFolder, session, data, trainerOptions, sink);
+      }
+    }
+  }
+
+  private static String train(
+      PluginContext context,
+      Config config,
+      TrainingConfig training,
+      TrainingPlan plan,
+      Path modelFolder,
+      TrainingSession session,
+      TrainingData data,
+      Trainer.Options trainerOptions,
+      MetricsSink sink) {
+    {
       Trainer trainer =
           new Trainer(
               session,
@@ -376,40 +449,6 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
               + "; use training_method: lora, bf16: true, gradient_checkpointing: true or a"
               + " smaller batch_size / max_seq_length",
           e);
-    }
-  }
-
-  /** Metrics and checkpoints into the memory resource's tables. */
-  private static final class MemorySink implements MetricsSink {
-    private final PluginContext context;
-
-    MemorySink(PluginContext context) {
-      this.context = context;
-    }
-
-    @Override
-    public void log(MetricRecord r) {
-      Memory memory = context.resource(Memory.class);
-      String prefix = r.kind() == MetricRecord.Kind.EVAL ? "" : "train_";
-      for (Map.Entry<String, Double> e : r.values().entrySet()) {
-        String name = e.getKey().startsWith("eval_") ? e.getKey() : prefix + e.getKey();
-        memory.addMetric(
-            new Memory.Metric(context.runId(), r.step(), name, e.getValue(), r.time()));
-      }
-    }
-
-    @Override
-    public void checkpoint(CheckpointSaved saved) {
-      context
-          .resource(Memory.class)
-          .addCheckpoint(
-              new Memory.Checkpoint(
-                  context.runId(),
-                  saved.step(),
-                  saved.path().toString(),
-                  saved.evalLoss() == null ? null : MetricRecord.EVAL_LOSS,
-                  saved.evalLoss() == null ? Double.NaN : saved.evalLoss(),
-                  Instant.now()));
     }
   }
 }

@@ -258,6 +258,31 @@ public final class CheckpointStore {
   }
 
   /**
+   * The folder {@code --resume} names: {@code latest} is the newest complete checkpoint here,
+   * anything else a checkpoint folder.
+   *
+   * @throws EntityException when there is none
+   */
+  public Path resolveResume(String r) {
+    if (r.equals("latest")) {
+      return latestValid()
+          .map(CheckpointStore.Checkpoint::path)
+          .orElseThrow(
+              () ->
+                  new EntityException(
+                      "--resume latest: no complete checkpoint in "
+                          + root
+                          + "; start without --resume"));
+    }
+    Path p = Path.of(r).toAbsolutePath().normalize();
+    if (!Files.isDirectory(p)) {
+      throw new EntityException(
+          "--resume " + r + ": no such checkpoint folder; pass a checkpoint-N folder or latest");
+    }
+    return p;
+  }
+
+  /**
    * Deletes checkpoints beyond {@code limit}: the {@code limit} best by validation loss (those
    * without one rank last, newer first among equals) are kept, and always the latest; 0 keeps all.
    * Returns the deleted folders.

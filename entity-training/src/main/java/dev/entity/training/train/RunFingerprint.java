@@ -2,9 +2,12 @@
 // Java text form differs; keys are grouped by prefix (config., model., trainable., data.).
 package dev.entity.training.train;
 
+import dev.entity.core.EntityException;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ParameterStore;
+import dev.entity.training.data.BatchSource;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -18,8 +21,8 @@ import java.util.TreeSet;
 /**
  * What must be the same for a checkpoint to continue a run exactly: the training settings that
  * change the trajectory (not output_dir, logging, saving or device), the model's shape, the
- * trainable parameters by name and shape, and the data (batches per epoch, seed). A checkpoint
- * whose fingerprint differs is refused with {@link #diff}.
+ * trainable parameters by name and shape, and the data (rows and batches per epoch, the order's
+ * seed). A checkpoint whose fingerprint differs is refused with {@link #diff}.
  */
 public final class RunFingerprint {
 
@@ -58,6 +61,8 @@ public final class RunFingerprint {
     f.put("trainable.slots_sha256", sha256(names.toString()));
     f.put("model.frozen_dtype", decoder.options().frozenDType().name());
     f.put("data.batches_per_epoch", Long.toString(data.batchesPerEpoch()));
+    f.put("data.rows_per_epoch", Long.toString(data.rowsPerEpoch()));
+    f.put("data.micro_batch_size", Long.toString(data.microBatchSize()));
     f.put("data.seed", Long.toString(data.seed()));
     return f;
   }
@@ -85,6 +90,26 @@ public final class RunFingerprint {
       }
     }
     return out;
+  }
+
+  /**
+   * Refuses a checkpoint whose fingerprint differs from this run's, saying what differs.
+   *
+   * @throws EntityException naming the folder, both config hashes and every differing key
+   */
+  public static void requireSame(Path folder, Map<String, String> saved, Map<String, String> now) {
+    List<String> diff = diff(saved, now);
+    if (!diff.isEmpty()) {
+      throw new EntityException(
+          folder
+              + " belongs to a different run (config hash "
+              + hash(saved).substring(0, 12)
+              + ", this run "
+              + hash(now).substring(0, 12)
+              + "); what differs:\n  "
+              + String.join("\n  ", diff)
+              + "\nUse the model and settings it was trained with, or start without --resume");
+    }
   }
 
   static String sha256(String text) {

@@ -10,6 +10,9 @@ import dev.entity.core.EntityException;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
+import dev.entity.training.data.BatchPosition;
+import dev.entity.training.data.BatchSource;
+import dev.entity.training.train.metrics.MemoryProbe;
 import dev.entity.training.train.metrics.MetricRecord;
 import dev.entity.training.train.metrics.MetricsSink;
 import dev.entity.training.train.metrics.MetricsSink.Outcome;
@@ -40,6 +43,8 @@ import java.util.function.Consumer;
  * memory) on every path.
  */
 public final class Trainer {
+
+  private final MemoryProbe memoryProbe = new MemoryProbe();
 
   /**
    * Settings of a run that are not in {@link TrainingConfig}.
@@ -169,11 +174,6 @@ public final class Trainer {
     return checkpoints;
   }
 
-  /** Optimizer steps per epoch: the epoch's batches in groups of gradient_accumulation_steps. */
-  public static long stepsPerEpoch(long batchesPerEpoch, int accumulation) {
-    return (batchesPerEpoch + accumulation - 1) / accumulation;
-  }
-
   /** Runs the whole training; see the class comment for how it stops early. */
   public Result train() {
     startNanos = System.nanoTime();
@@ -181,14 +181,13 @@ public final class Trainer {
     maxSteps =
         config.maxSteps() > 0
             ? config.maxSteps()
-            : stepsPerEpoch(data.batchesPerEpoch(), config.gradientAccumulationSteps())
-                * config.numEpochs();
+            : data.stepsPerEpoch(config.gradientAccumulationSteps()) * config.numEpochs();
     schedule = LearningRateSchedule.of(config, maxSteps);
     fingerprint = RunFingerprint.of(config, session.decoder(), data);
     microBatch = config.batchSize();
-    data.seek(new BatchSource.Position(0, 0));
+    data.seek(BatchPosition.start());
     if (options.resumeFrom() != null) {
-      resume(resumeFolder());
+      resume(checkpoints.resolveResume(options.resumeFrom()));
     }
     startStep = step;
     sink.begin(
@@ -259,8 +258,7 @@ public final class Trainer {
         v.put(MetricRecord.TOKENS_SEEN, (double) tokensSeen);
         v.put(MetricRecord.ELAPSED_SECONDS, seconds());
         v.put(MetricRecord.ETA_SECONDS, etaSeconds());
-        v.put(MetricRecord.RSS_BYTES, (double) ProcessMemory.rssBytes());
-        v.put(MetricRecord.HEAP_BYTES, (double) ProcessMemory.heapBytes());
+        v.putAll(memoryProbe.sample().values());
         v.put(MetricRecord.MICRO_BATCH_SIZE, (double) microBatch);
         record(MetricRecord.Kind.TRAIN, v);
         windowLossSum = 0;
@@ -323,20 +321,20 @@ public final class Trainer {
     if (cancellation.isCancelled()) {
       throw interrupted();
     }
-    BatchSource.Position before = data.position();
+    BatchPosition before = data.position();
     List<Batch> batches = drawStepBatches();
     long targets = 0;
     long tokens = 0;
     for (Batch b : batches) {
       targets += b.targetCount();
-      tokens += tokenCount(b);
+      tokens += MicroBatches.tokenCount(b);
     }
     while (true) {
       try {
         session.zeroGrad();
         double lossSum = 0;
         for (Batch b : batches) {
-          for (Batch part : split(b, microBatch)) {
+          for (Batch part : MicroBatches.split(b, microBatch)) {
             if (cancellation.isCancelled()) {
               session.zeroGrad();
               data.seek(before); // abandon the step: the checkpoint resumes at its start
@@ -402,51 +400,11 @@ public final class Trainer {
   /** Up to gradient_accumulation_steps batches; a step never crosses an epoch boundary. */
   private List<Batch> drawStepBatches() {
     List<Batch> out = new ArrayList<>();
-    for (int k = 0; k < config.gradientAccumulationSteps(); k++) {
+    int n = data.microBatchesInNextStep(config.gradientAccumulationSteps());
+    for (int k = 0; k < n; k++) {
       out.add(data.next());
-      if (data.position().index() == 0) {
-        break;
-      }
     }
     return out;
-  }
-
-  /** Rows of {@code b} in pieces of at most {@code rows} sequences (b itself when it fits). */
-  static List<Batch> split(Batch b, int rows) {
-    if (b.batchSize() <= rows) {
-      return List.of(b);
-    }
-    int t = b.seqLen();
-    int[] ids = b.inputIds();
-    int[] targets = b.targets();
-    int[] positions = b.positions();
-    int[] segments = b.segments();
-    List<Batch> parts = new ArrayList<>();
-    for (int from = 0; from < b.batchSize(); from += rows) {
-      int n = Math.min(rows, b.batchSize() - from);
-      int lo = from * t;
-      int hi = lo + n * t;
-      parts.add(
-          new Batch(
-              n,
-              t,
-              java.util.Arrays.copyOfRange(ids, lo, hi),
-              java.util.Arrays.copyOfRange(targets, lo, hi),
-              java.util.Arrays.copyOfRange(positions, lo, hi),
-              java.util.Arrays.copyOfRange(segments, lo, hi)));
-    }
-    return parts;
-  }
-
-  /** Tokens that are not padding (segment 0 is padding in both batch layouts). */
-  private static long tokenCount(Batch b) {
-    long n = 0;
-    for (int s : b.segments()) {
-      if (s != 0) {
-        n++;
-      }
-    }
-    return n;
   }
 
   private static boolean isAllocationFailure(Throwable e) {
@@ -495,7 +453,7 @@ public final class Trainer {
     double sum = 0;
     long n = 0;
     for (Batch b : validation) {
-      for (Batch part : split(b, microBatch)) {
+      for (Batch part : MicroBatches.split(b, microBatch)) {
         long c = part.targetCount();
         if (c > 0) {
           sum += (double) session.evalLoss(part) * c;
@@ -568,7 +526,7 @@ public final class Trainer {
   }
 
   private TrainerState state() {
-    BatchSource.Position pos = data.position();
+    BatchPosition pos = data.position();
     Decoder d = session.decoder();
     return new TrainerState(
         TrainerState.FORMAT,
@@ -578,7 +536,7 @@ public final class Trainer {
         microBatch,
         data.seed(),
         pos.epoch(),
-        pos.index(),
+        pos.batchIndex(),
         config.seed(),
         d.options().lora() == null ? 0 : d.options().lora().seed(),
         best,
@@ -592,42 +550,10 @@ public final class Trainer {
         history);
   }
 
-  private Path resumeFolder() {
-    String r = options.resumeFrom();
-    if (r.equals("latest")) {
-      return checkpoints
-          .latestValid()
-          .map(CheckpointStore.Checkpoint::path)
-          .orElseThrow(
-              () ->
-                  new EntityException(
-                      "--resume latest: no complete checkpoint in "
-                          + checkpoints.root()
-                          + "; start without --resume"));
-    }
-    Path p = Path.of(r).toAbsolutePath().normalize();
-    if (!Files.isDirectory(p)) {
-      throw new EntityException(
-          "--resume " + r + ": no such checkpoint folder; pass a checkpoint-N folder or latest");
-    }
-    return p;
-  }
-
   private void resume(Path folder) {
     CheckpointStore.verify(folder);
     TrainerState saved = TrainerState.read(folder.resolve(TrainerState.FILE));
-    List<String> diff = RunFingerprint.diff(saved.fingerprint(), fingerprint);
-    if (!diff.isEmpty()) {
-      throw new EntityException(
-          folder
-              + " belongs to a different run (config hash "
-              + abbreviate(saved.configHash())
-              + ", this run "
-              + abbreviate(RunFingerprint.hash(fingerprint))
-              + "); what differs:\n  "
-              + String.join("\n  ", diff)
-              + "\nUse the model and settings it was trained with, or start without --resume");
-    }
+    RunFingerprint.requireSame(folder, saved.fingerprint(), fingerprint);
     TrainingCheckpoint.restore(folder, session);
     step = saved.globalStep();
     microBatch = saved.microBatchSize();
@@ -646,10 +572,6 @@ public final class Trainer {
     lastCheckpoint = folder;
     lastSavedStep = step;
     options.notices().accept("resumed from " + folder + " at step " + step + " of " + maxSteps);
-  }
-
-  private static String abbreviate(String hash) {
-    return hash == null ? "none" : hash.substring(0, Math.min(12, hash.length()));
   }
 
   /** Writes a checkpoint (unless this step has one) and builds the interrupt error. */
@@ -682,8 +604,8 @@ public final class Trainer {
   // ---------------------------------------------------------------- progress
 
   private double epoch() {
-    BatchSource.Position p = data.position();
-    return p.epoch() + (double) p.index() / data.batchesPerEpoch();
+    BatchPosition p = data.position();
+    return p.epoch() + (double) p.batchIndex() / data.batchesPerEpoch();
   }
 
   private double seconds() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.entity.core.EntityException;
+import dev.entity.training.data.BatchPosition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,13 +79,14 @@ public record TrainerState(
           .build();
 
   public TrainerState {
-    fingerprint = Map.copyOf(fingerprint);
-    logHistory = List.copyOf(logHistory);
+    // null survives construction so read() can name a file with missing fields
+    fingerprint = fingerprint == null ? null : Map.copyOf(fingerprint);
+    logHistory = logHistory == null ? List.of() : List.copyOf(logHistory);
   }
 
   /** The data position of the next batch. */
-  public BatchSource.Position dataPosition() {
-    return new BatchSource.Position(dataEpoch, dataIndex);
+  public BatchPosition dataPosition() {
+    return new BatchPosition(Math.toIntExact(dataEpoch), dataIndex);
   }
 
   /** Writes this state as JSON to {@code file} (the caller fsyncs the folder). */
@@ -126,7 +128,11 @@ public record TrainerState(
         || s.fingerprint() == null
         || s.dataEpoch() < 0
         || s.dataIndex() < 0) {
-      throw new EntityException(file + ": the trainer state has missing or negative fields");
+      throw new EntityException(
+          file
+              + ": the trainer state has missing or negative fields (global_step, micro_batch_size,"
+              + " scheduler, fingerprint, data position); the checkpoint is damaged, resume from"
+              + " another one");
     }
     return s;
   }

@@ -8,6 +8,7 @@ import dev.entity.engine.EngineException;
 import dev.entity.engine.format.safetensors.SafetensorsFile;
 import dev.entity.engine.format.safetensors.SafetensorsFolder;
 import dev.entity.engine.format.safetensors.SafetensorsWriter;
+import dev.entity.engine.format.safetensors.TensorSource;
 import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.HfCheckpoint;
@@ -112,14 +113,34 @@ public final class TrainingCheckpoint {
     } catch (EngineException e) {
       throw new EntityException(folder + ": " + e.getMessage(), e);
     }
-    Path weights =
-        d.options().lora() != null
-            ? folder.resolve(LoraAdapter.WEIGHTS)
-            : folder.resolve(SafetensorsFolder.MODEL + ".safetensors");
-    if (!Files.isRegularFile(weights)
-        && !Files.isRegularFile(
-            folder.resolve(SafetensorsFolder.MODEL + ".safetensors.index.json"))) {
-      throw new EntityException(folder + ": no model weights (" + weights.getFileName() + ")");
+    // the weights must hold every trainable parameter with its shape (what restore will copy)
+    boolean lora = d.options().lora() != null;
+    Path single =
+        folder.resolve(lora ? LoraAdapter.WEIGHTS : SafetensorsFolder.MODEL + ".safetensors");
+    boolean sharded =
+        !lora
+            && Files.isRegularFile(
+                folder.resolve(SafetensorsFolder.MODEL + ".safetensors.index.json"));
+    if (!Files.isRegularFile(single) && !sharded) {
+      throw new EntityException(folder + ": no model weights (" + single.getFileName() + ")");
+    }
+    try (TensorSource files =
+        lora ? SafetensorsFile.open(single) : SafetensorsFolder.open(folder)) {
+      for (ParameterStore.Slot s : d.store().trainableSlots()) {
+        long[] want = lora ? s.shape() : s.fileShape();
+        if (!files.contains(s.name())
+            || !java.util.Arrays.equals(files.entry(s.name()).shape(), want)) {
+          throw new EntityException(
+              folder
+                  + ": the saved weights lack "
+                  + s.name()
+                  + " "
+                  + java.util.Arrays.toString(want)
+                  + "; the checkpoint does not belong to this model");
+        }
+      }
+    } catch (EngineException e) {
+      throw new EntityException(folder + ": " + e.getMessage(), e);
     }
     return state;
   }

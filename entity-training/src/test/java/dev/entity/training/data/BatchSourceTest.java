@@ -271,4 +271,19 @@ class BatchSourceTest {
         .isInstanceOf(EntityException.class)
         .hasMessageContaining("max_seq_length");
   }
+
+  @Test
+  void positionsAreNonNegativeAndStepsNeverSpanEpochs() {
+    assertThatThrownBy(() -> new BatchPosition(-1, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new BatchPosition(0, -3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("batch -3");
+    assertThat(new BatchPosition(2, 5).rowOffset(4)).isEqualTo(20);
+    BatchSource s = data.trainingBatches(layout(false), 5, 5); // 5 batches per epoch
+    assertThat(s.stepsPerEpoch(2)).isEqualTo(3);
+    assertThat(s.microBatchesInNextStep(2)).isEqualTo(2);
+    s.seek(new BatchPosition(0, 4));
+    assertThat(s.microBatchesInNextStep(2)).isEqualTo(1);
+    assertThat(s.seed()).isEqualTo(5);
+  }
 }

@@ -10,9 +10,14 @@ import dev.entity.core.resource.Memory;
 import dev.entity.core.workflow.Workflow;
 import dev.entity.core.workflow.WorkflowExecutor;
 import dev.entity.core.workflow.WorkflowResult;
+import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.lora.LoraAdapter;
+import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.Batch;
+import dev.entity.engine.model.TinyModel;
+import dev.entity.engine.template.ChatMessage;
 import dev.entity.training.data.Conversation;
 import dev.entity.training.data.Message;
 import dev.entity.training.train.CheckpointStore;
@@ -21,6 +26,7 @@ import dev.entity.training.train.TinyTraining;
 import dev.entity.training.train.TrainingConfig;
 import dev.entity.training.train.metrics.InMemoryMetricsSink;
 import dev.entity.training.train.metrics.MetricRecord;
+import dev.entity.training.train.metrics.MetricsSink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +61,7 @@ class FineTuningPluginTest {
     List<Batch> train = batches(dataset.train(), config.batchSize());
     List<Batch> validation = batches(dataset.validation(), config.batchSize());
     return new FineTuningPlugin.TrainingData(
-        new TinyTraining.ListSource(train, config.seed()), validation);
+        new TinyTraining.ListSource(train, config.seed()), validation, "stand-in batches");
   }
 
   private static List<Batch> batches(List<Conversation> conversations, int batchSize) {
@@ -138,7 +144,7 @@ class FineTuningPluginTest {
   void trainsLoraFromTheStoredDatasetAndPlanAndRecordsEverythingInMemory() throws IOException {
     InMemoryMetricsSink sink = new InMemoryMetricsSink();
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink);
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink);
     Path out = dir.resolve("out");
     Path memoryFile = dir.resolve("memory.duckdb");
     WorkflowResult result =
@@ -158,8 +164,8 @@ class FineTuningPluginTest {
       List<Memory.Metric> metrics = memory.metrics(result.runId());
       assertThat(metrics)
           .extracting(Memory.Metric::name)
-          .contains("train_loss", "train_learning_rate", "eval_loss", "eval_perplexity");
-      assertThat(metrics.stream().filter(m -> m.name().equals("train_loss")).count()).isEqualTo(6);
+          .contains("loss", "learning_rate", "eval_loss", "eval_perplexity");
+      assertThat(metrics.stream().filter(m -> m.name().equals("loss")).count()).isEqualTo(6);
       assertThat(sink.records(MetricRecord.Kind.TRAIN)).hasSize(6);
       assertThat(sink.start().config()).containsEntry("max_grad_norm", 0.5);
       assertThat(sink.checkpoints()).extracting(c -> c.step()).containsExactly(3L, 6L);
@@ -169,7 +175,7 @@ class FineTuningPluginTest {
   @Test
   void otherOptimizersAreRefusedWhenTheWorkflowIsBuilt() {
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink());
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     assertThatThrownBy(
             () -> run(plugin, Map.of("optim", "sgd"), trainingConfig(dir.resolve("o")), null))
         .hasMessageContaining("optim")
@@ -183,7 +189,7 @@ class FineTuningPluginTest {
   @Test
   void qloraAndBothHalfPrecisionsAreClearErrors() throws IOException {
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink());
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     WorkflowResult both =
         run(plugin, Map.of("fp16", true, "bf16", true), trainingConfig(dir.resolve("a")), null);
     assertThat(both.summary()).contains("fp16 and bf16 are both true");
@@ -197,7 +203,7 @@ class FineTuningPluginTest {
   /** Runs fine_tuning alone after a step that stores {@code plan} as the PARSE stage would. */
   private WorkflowResult runWithPlan(TrainingPlan plan) {
     FineTuningPlugin plugin =
-        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, out -> sink());
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     PluginRegistry registry = PluginRegistry.of(plugin);
     Workflow.Builder b = Workflow.builder("test", registry).runFolder(dir.resolve("run"));
     b.add(
@@ -259,5 +265,58 @@ class FineTuningPluginTest {
         .contains("1.00 TiB")
         .contains("Memory estimate")
         .contains("set gradient_checkpointing: true");
+  }
+
+  @Test
+  void trainsATinyModelWithItsTokenizerAndChatTemplateAndTheLossFalls() throws IOException {
+    List<List<ChatMessage>> corpus = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      corpus.add(
+          List.of(
+              ChatMessage.user("count to " + i),
+              ChatMessage.assistant("one two three four ".repeat(1 + i % 3).strip())));
+    }
+    Path tiny;
+    try (Backend backend = new CpuBackend(1)) {
+      tiny =
+          TinyModel.write(
+                  backend,
+                  new TinyModel.Spec(Architecture.LLAMA, 300, 32, 2, 5, 0.05f),
+                  corpus,
+                  dir.resolve("tiny"),
+                  false)
+              .folder();
+    }
+    InMemoryMetricsSink sink = new InMemoryMetricsSink();
+    FineTuningPlugin plugin =
+        new FineTuningPlugin(
+            () -> HOST,
+            FineTuningPlugin::prepareWithTokenizer,
+            (out, summary) ->
+                MetricsSink.of(List.of(FineTuningPlugin.standardSinks(out, summary), sink)));
+    Map<String, Object> training = trainingConfig(dir.resolve("out"));
+    training.put("model_name_or_path", tiny.toString());
+    training.put("max_seq_length", 64);
+    training.put("max_steps", 8);
+    training.put("learning_rate", 2e-2);
+    Path memoryFile = dir.resolve("memory.duckdb");
+    WorkflowResult result = run(plugin, Map.of(), training, memoryFile);
+    assertThat(result).as(result.summary()).isInstanceOf(WorkflowResult.Completed.class);
+    List<MetricRecord> train = sink.records(MetricRecord.Kind.TRAIN);
+    assertThat(train).hasSize(8);
+    assertThat(train.getLast().value(MetricRecord.LOSS).orElseThrow())
+        .isLessThan(train.getFirst().value(MetricRecord.LOSS).orElseThrow());
+    try (Memory memory = Memory.file(memoryFile)) {
+      assertThat(memory.keys())
+          .contains(FineTuningPlugin.DATA_KEY + ".training", FineTuningPlugin.MEMORY_KEY);
+    }
+    Path finalModel = dir.resolve("out").resolve(CheckpointStore.FINAL_MODEL);
+    assertThat(finalModel.resolve(LoraAdapter.CONFIG)).isRegularFile();
+    assertThat(finalModel.resolve("tokenizer.json")).isRegularFile();
+    for (String file : List.of("metrics.jsonl", "metrics.csv", "report.md", "report.html")) {
+      assertThat(dir.resolve("out").resolve(file)).isRegularFile();
+    }
+    assertThat(Files.readString(dir.resolve("out").resolve("report.md")))
+        .contains("training tokens");
   }
 }

@@ -11,6 +11,8 @@ import dev.entity.engine.model.ModelConfig;
 import dev.entity.engine.model.TrainingSession;
 import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.tensor.DType;
+import dev.entity.training.data.BatchPosition;
+import dev.entity.training.data.BatchSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,18 +141,26 @@ public final class TinyTraining {
     return out;
   }
 
-  /** A fixed list of batches, reshuffled per epoch from (seed, epoch). */
+  /**
+   * A test stand-in for data preparation: a fixed list of equal-size batches, reshuffled per epoch
+   * from (seed, epoch).
+   */
   public static final class ListSource implements BatchSource {
     private final List<Batch> batches;
     private final long seed;
     private int[] order;
-    private long epoch;
+    private int epoch;
     private long index;
 
     public ListSource(List<Batch> batches, long seed) {
       this.batches = List.copyOf(batches);
       this.seed = seed;
-      seek(new Position(0, 0));
+      seek(BatchPosition.start());
+    }
+
+    @Override
+    public int microBatchSize() {
+      return batches.getFirst().batchSize();
     }
 
     @Override
@@ -164,14 +174,19 @@ public final class TinyTraining {
     }
 
     @Override
-    public Position position() {
-      return new Position(epoch, index);
+    public long rowsPerEpoch() {
+      return batches.stream().mapToLong(Batch::batchSize).sum();
     }
 
     @Override
-    public void seek(Position p) {
+    public BatchPosition position() {
+      return new BatchPosition(epoch, index);
+    }
+
+    @Override
+    public void seek(BatchPosition p) {
       epoch = p.epoch();
-      index = p.index();
+      index = p.batchIndex();
       order = new int[batches.size()];
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
@@ -190,9 +205,14 @@ public final class TinyTraining {
       Batch b = batches.get(order[(int) index]);
       index++;
       if (index == batches.size()) {
-        seek(new Position(epoch + 1, 0));
+        seek(new BatchPosition(epoch + 1, 0));
       }
       return b;
+    }
+
+    @Override
+    public BatchSource withMicroBatchSize(int size) {
+      throw new UnsupportedOperationException("the trainer splits batches itself");
     }
   }
 }

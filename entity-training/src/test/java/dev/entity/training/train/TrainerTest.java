@@ -220,6 +220,36 @@ class TrainerTest {
   }
 
   @Test
+  void cancelInsideAStepAbandonsItAndResumesFromItsStart() throws IOException {
+    Path straight = out.resolve("straight");
+    lora(straight).go();
+    Path broken = out.resolve("broken");
+    Run first = lora(broken);
+    Run cancelledMidStep =
+        first.faults(
+            (step, micro) -> {
+              if (step == 4) { // the fifth step, after its first micro-batch was drawn
+                first.cancel().cancel("SIGINT");
+              }
+            });
+    assertThatThrownBy(cancelledMidStep::go)
+        .isInstanceOfSatisfying(
+            TrainingStoppedException.class,
+            e -> {
+              assertThat(e.step()).isEqualTo(4);
+              assertThat(e.lastCheckpoint()).endsWith(Path.of("checkpoint-4"));
+            });
+    TrainerState saved =
+        TrainerState.read(broken.resolve("checkpoint-4").resolve(TrainerState.FILE));
+    assertThat(saved.globalStep()).isEqualTo(4);
+    assertThat(saved.dataIndex()).isEqualTo(2); // step 5 starts at batch 8 = epoch 1, batch 2
+    assertThat(saved.dataEpoch()).isEqualTo(1);
+    Trainer.Result resumed = lora(broken).resume("latest").go();
+    assertThat(adapterBytes(resumed.finalModel()))
+        .isEqualTo(adapterBytes(straight.resolve(CheckpointStore.FINAL_MODEL)));
+  }
+
+  @Test
   void fullFineTuningResumesToTheSameBits() throws IOException {
     TrainingConfig full = TinyTraining.config(model, out.resolve("a"), "full").with("max_steps", 6);
     Trainer.Result straight = new Run(full).go();

@@ -10,6 +10,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -166,17 +167,65 @@ final class CpuAttention {
 
   // ---- the blocked kernel ----------------------------------------------------------------------
   //
-  // Keys come in tiles of BK = 4 vectors, packed transposed (kt[d * BK + j]) so that one query's BK
-  // scores are 4 vector accumulators over HS broadcast FMAs, and values row by row padded to HSP (a
-  // whole number of vectors). Forward keeps a running max and sum per query row (flash attention)
-  // and runs in parallel over (batch, query head). Backward runs over (batch, key/value head): the
-  // task owns dk and dv of its head, adding the group's query heads in order, so no two threads
-  // write the same element and the order of additions is fixed.
+  // Keys come in tiles of BK = 4 vectors. Forward (parallel over batch x query head) computes
+  // S = Q K^T and O += P V of a tile on the matmul micro-kernel, keeping a running max and sum per
+  // query row (flash attention). Backward runs over (batch, key/value head): per query row it
+  // recomputes P from the saved lse with the keys packed transposed (kt[d * BK + j], one query's BK
+  // scores in 4 vector accumulators), adds dq, and forms dK, dV of the tile as small products over
+  // blocks of query rows. The task owns dk and dv of its head and adds the group's query heads in
+  // order, so no two threads write the same element and the order of additions is fixed.
 
   static final VectorSpecies<Float> F = CpuVectorMath.F;
   static final int LANES = CpuVectorMath.LANES;
   static final int BK = 4 * LANES;
   static final int BQ = 32;
+  static final int QB = 8 * CpuMatmul.MR;
+
+  /**
+   * tileAcc (BK, hsq) += w^T (BK, rows) @ rowsArr (rows, hsq) with the matmul micro-kernel: the
+   * contraction runs over the query rows of a block, so each 6 x 32 output tile stays in registers
+   * for all of them. w is (rows, BK) row-major, rowsArr (rows, hsq).
+   */
+  private static final class TileProduct {
+    final int hsq;
+    final float[] ap = new float[QB * CpuMatmul.MR];
+    final float[] bp;
+    final float[] out = new float[CpuMatmul.MR * CpuMatmul.NR];
+
+    TileProduct(int hsq) {
+      this.hsq = hsq;
+      this.bp = new float[QB * hsq];
+    }
+
+    void accumulate(float[] tileAcc, float[] w, float[] rowsArr, int rows) {
+      int nr = CpuMatmul.NR, mr = CpuMatmul.MR;
+      int slivers = hsq / nr;
+      for (int x = 0; x < slivers; x++) {
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(rowsArr, r * hsq + x * nr, bp, x * rows * nr + r * nr, nr);
+        }
+      }
+      for (int j0 = 0; j0 < BK; j0 += mr) {
+        int keys = Math.min(mr, BK - j0);
+        for (int r = 0; r < rows; r++) {
+          for (int jj = 0; jj < mr; jj++) {
+            ap[r * mr + jj] = jj < keys ? w[r * BK + j0 + jj] : 0f;
+          }
+        }
+        for (int x = 0; x < slivers; x++) {
+          CpuMatmul.microKernel(ap, 0, bp, x * rows * nr, rows, out);
+          for (int jj = 0; jj < keys; jj++) {
+            int at = (j0 + jj) * hsq + x * nr;
+            for (int c = 0; c < nr; c += LANES) {
+              FloatVector.fromArray(F, tileAcc, at + c)
+                  .add(FloatVector.fromArray(F, out, jj * nr + c))
+                  .intoArray(tileAcc, at + c);
+            }
+          }
+        }
+      }
+    }
+  }
 
   static int padded(long hs) {
     return (int) ((hs + LANES - 1) / LANES * LANES);
@@ -249,11 +298,11 @@ final class CpuAttention {
     }
 
     /** out[j] = g . v_j for the whole tile (g holds HS floats). */
-    void valueDots(float[] g, int hs, float[] out) {
+    void valueDots(float[] g, int gOff, int hs, float[] out) {
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
       FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
       for (int i = 0; i < hs; i++) {
-        FloatVector x = FloatVector.broadcast(F, g[i]);
+        FloatVector x = FloatVector.broadcast(F, g[gOff + i]);
         int base = i * BK;
         a0 = x.fma(FloatVector.fromArray(F, vt, base), a0);
         a1 = x.fma(FloatVector.fromArray(F, vt, base + LANES), a1);
@@ -282,29 +331,27 @@ final class CpuAttention {
   }
 
   /**
-   * row[0 : hsp] += sum over j < count of w[j] * rows[j * hsp : (j + 1) * hsp], one vector of the
-   * row at a time so that its accumulator stays in a register across all j.
+   * row[0 : hsp] += sum over j < count of w[wOff + j] * rows[j * hsp : (j + 1) * hsp], one vector
+   * of the row at a time so that its accumulator stays in a register across all j.
    */
   private static void weightedRowSum(
-      float[] row, int rowOff, float[] w, float[] rows, int count, int hsp) {
+      float[] row, int rowOff, float[] w, int wOff, float[] rows, int count, int hsp) {
     for (int x = 0; x < hsp; x += LANES) {
       FloatVector acc = FloatVector.fromArray(F, row, rowOff + x);
       for (int j = 0; j < count; j++) {
-        acc = FloatVector.broadcast(F, w[j]).fma(FloatVector.fromArray(F, rows, j * hsp + x), acc);
+        acc =
+            FloatVector.broadcast(F, w[wOff + j])
+                .fma(FloatVector.fromArray(F, rows, j * hsp + x), acc);
       }
       acc.intoArray(row, rowOff + x);
     }
   }
 
-  /** row[0 : hsp] += w * src[off : off + hsp]. */
-  private static void axpyRow(float[] row, int rowOff, float w, float[] src, int off, int hsp) {
-    FloatVector wv = FloatVector.broadcast(F, w);
-    for (int i = 0; i < hsp; i += LANES) {
-      wv.fma(FloatVector.fromArray(F, src, off + i), FloatVector.fromArray(F, row, rowOff + i))
-          .intoArray(row, rowOff + i);
-    }
-  }
-
+  /**
+   * Forward over (batch, query head) tasks: blocks of QB query rows against key tiles of BK keys.
+   * Both products of a tile, S = Q K^T and O += P V, run on the matmul micro-kernel over slivers of
+   * MR query rows; the softmax in between keeps a running max and sum per row (flash attention).
+   */
   static void forwardBlocked(
       WorkerPool pool,
       Tensor out,
@@ -317,71 +364,146 @@ final class CpuAttention {
       Dims d) {
     MemorySegment os = out.data(), ls = lse.data(), qs = q.data(), ks = k.data(), vs = v.data();
     MemorySegment segs = segments == null ? null : segments.data();
-    int hs = (int) d.hs(), hsp = padded(hs);
+    int mr = CpuMatmul.MR, nr = CpuMatmul.NR;
+    int hs = (int) d.hs(), hsq = (hs + nr - 1) / nr * nr;
+    int kSlivers = BK / nr, vSlivers = hsq / nr;
     long group = d.nh() / d.nkv();
+    int t = (int) d.t();
     pool.run(
         (int) (d.b() * d.nh()),
         task -> {
           long b = task / d.nh(), h = task % d.nh(), kh = h / group;
-          KeyTile tile = new KeyTile(hs, hsp);
-          float[] qr = new float[BQ * hs];
-          float[] acc = new float[BQ * hsp];
-          float[] max = new float[BQ];
-          float[] sum = new float[BQ];
-          float[] sc = new float[BK];
+          float[] ktS = new float[kSlivers * hs * nr];
+          float[] vS = new float[vSlivers * BK * nr];
+          int[] segK = new int[BK];
+          float[] qPack = new float[QB * hs];
+          float[] acc = new float[QB * hsq];
+          float[] max = new float[QB];
+          float[] sum = new float[QB];
+          float[] tileOut = new float[mr * nr];
+          float[] scores = new float[mr * BK];
+          float[] pPack = new float[BK * mr];
           float[] lanes = new float[LANES];
-          for (long t0 = 0; t0 < d.t(); t0 += BQ) {
-            int rows = (int) Math.min(BQ, d.t() - t0);
-            for (int i = 0; i < rows; i++) {
-              MemorySegment.copy(qs, CpuElements.F32, d.qIndex(b, t0 + i, h) * 4, qr, i * hs, hs);
+          float[] row = new float[hs];
+          for (int q0 = 0; q0 < t; q0 += QB) {
+            int rows = Math.min(QB, t - q0);
+            int slivers = (rows + mr - 1) / mr;
+            java.util.Arrays.fill(qPack, 0f);
+            for (int r = 0; r < rows; r++) {
+              MemorySegment.copy(qs, CpuElements.F32, d.qIndex(b, q0 + r, h) * 4, row, 0, hs);
+              int base = (r / mr) * hs * mr + r % mr;
+              for (int x = 0; x < hs; x++) {
+                qPack[base + x * mr] = row[x];
+              }
             }
             java.util.Arrays.fill(acc, 0f);
             java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(sum, 0f);
-            for (long s0 = 0; s0 < t0 + rows; s0 += BK) {
-              tile.load(d, ks, vs, segs, b, kh, s0, hsp, false);
-              for (int i = 0; i < rows; i++) {
-                long t = t0 + i;
-                if (s0 > t) {
-                  continue;
+            for (int s0 = 0; s0 < q0 + rows; s0 += BK) {
+              int cols = Math.min(BK, t - s0);
+              java.util.Arrays.fill(ktS, 0f);
+              java.util.Arrays.fill(vS, 0f);
+              for (int j = 0; j < cols; j++) {
+                long ko = d.kvIndex(b, s0 + j, kh);
+                MemorySegment.copy(ks, CpuElements.F32, ko * 4, row, 0, hs);
+                int kBase = (j / nr) * hs * nr + j % nr;
+                for (int x = 0; x < hs; x++) {
+                  ktS[kBase + x * nr] = row[x];
                 }
-                tile.scores(qr, i * hs, hs, scale, sc);
-                int qSeg = segs == null ? 0 : getI32(segs, b * d.t() + t);
-                int visible = tile.mask(sc, s0, t, segs != null, qSeg);
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                  tileMax = Math.max(tileMax, sc[j]);
+                MemorySegment.copy(vs, CpuElements.F32, ko * 4, row, 0, hs);
+                for (int x = 0; x < hs; x++) {
+                  vS[(x / nr) * BK * nr + j * nr + x % nr] = row[x];
                 }
-                if (tileMax == Float.NEGATIVE_INFINITY) {
-                  continue;
+                segK[j] = segs == null ? 0 : getI32(segs, b * d.t() + s0 + j);
+              }
+              for (int sl = 0; sl < slivers; sl++) {
+                int r0 = sl * mr;
+                if (s0 > q0 + r0 + mr - 1) {
+                  continue; // the whole tile lies in the future of these rows
                 }
-                float newMax = Math.max(max[i], tileMax);
-                float correction = CpuVectorMath.exp(max[i] - newMax);
-                FloatVector sumVector = FloatVector.zero(F);
-                for (int j = 0; j < BK; j += LANES) {
-                  FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(newMax));
-                  p.intoArray(sc, j);
-                  sumVector = sumVector.add(p);
-                }
-                float tileSum = CpuVectorMath.sumLanes(sumVector, lanes);
-                sum[i] = sum[i] * correction + tileSum;
-                max[i] = newMax;
-                int row = i * hsp;
-                if (correction != 1f) {
-                  for (int x = 0; x < hsp; x += LANES) {
-                    FloatVector.fromArray(F, acc, row + x).mul(correction).intoArray(acc, row + x);
+                for (int x = 0; x < kSlivers; x++) {
+                  CpuMatmul.microKernel(qPack, sl * hs * mr, ktS, x * hs * nr, hs, tileOut);
+                  for (int rr = 0; rr < mr; rr++) {
+                    for (int c = 0; c < nr; c += LANES) {
+                      FloatVector.fromArray(F, tileOut, rr * nr + c)
+                          .mul(scale)
+                          .intoArray(scores, rr * BK + x * nr + c);
+                    }
                   }
                 }
-                weightedRowSum(acc, row, sc, tile.vr, visible, hsp);
+                for (int rr = 0; rr < mr; rr++) {
+                  int r = r0 + rr;
+                  long tq = q0 + r;
+                  boolean live = r < rows && s0 <= tq;
+                  float tileMax = Float.NEGATIVE_INFINITY;
+                  if (live && segs == null && cols == BK && s0 + BK - 1 <= tq) {
+                    // every key of the tile is visible: no mask, a vector max (exact in any order)
+                    FloatVector m = FloatVector.fromArray(F, scores, rr * BK);
+                    for (int j = LANES; j < BK; j += LANES) {
+                      m = m.max(FloatVector.fromArray(F, scores, rr * BK + j));
+                    }
+                    tileMax = m.reduceLanes(VectorOperators.MAX);
+                  } else if (live) {
+                    int qSeg = segs == null ? 0 : getI32(segs, b * d.t() + tq);
+                    int visible = (int) Math.min(cols, tq - s0 + 1);
+                    for (int j = 0; j < BK; j++) {
+                      int at = rr * BK + j;
+                      if (j >= visible || (segs != null && segK[j] != qSeg)) {
+                        scores[at] = Float.NEGATIVE_INFINITY;
+                      } else {
+                        tileMax = Math.max(tileMax, scores[at]);
+                      }
+                    }
+                  }
+                  if (tileMax == Float.NEGATIVE_INFINITY) {
+                    for (int j = 0; j < BK; j++) {
+                      pPack[j * mr + rr] = 0f;
+                    }
+                    continue;
+                  }
+                  float newMax = Math.max(max[r], tileMax);
+                  float correction = CpuVectorMath.exp(max[r] - newMax);
+                  FloatVector sumVector = FloatVector.zero(F);
+                  for (int j = 0; j < BK; j += LANES) {
+                    FloatVector p =
+                        CpuVectorMath.exp(
+                            FloatVector.fromArray(F, scores, rr * BK + j).sub(newMax));
+                    p.intoArray(scores, rr * BK + j);
+                    sumVector = sumVector.add(p);
+                  }
+                  sum[r] = sum[r] * correction + CpuVectorMath.sumLanes(sumVector, lanes);
+                  max[r] = newMax;
+                  if (correction != 1f) {
+                    for (int x = 0; x < hsq; x += LANES) {
+                      FloatVector.fromArray(F, acc, r * hsq + x)
+                          .mul(correction)
+                          .intoArray(acc, r * hsq + x);
+                    }
+                  }
+                  for (int j = 0; j < BK; j++) {
+                    pPack[j * mr + rr] = scores[rr * BK + j];
+                  }
+                }
+                for (int x = 0; x < vSlivers; x++) {
+                  CpuMatmul.microKernel(pPack, 0, vS, x * BK * nr, BK, tileOut);
+                  for (int rr = 0; rr < mr && r0 + rr < rows; rr++) {
+                    int at = (r0 + rr) * hsq + x * nr;
+                    for (int c = 0; c < nr; c += LANES) {
+                      FloatVector.fromArray(F, acc, at + c)
+                          .add(FloatVector.fromArray(F, tileOut, rr * nr + c))
+                          .intoArray(acc, at + c);
+                    }
+                  }
+                }
               }
             }
-            for (int i = 0; i < rows; i++) {
-              long qo = d.qIndex(b, t0 + i, h);
-              float inv = 1f / sum[i];
+            for (int r = 0; r < rows; r++) {
+              long qo = d.qIndex(b, q0 + r, h);
+              float inv = 1f / sum[r];
               for (int x = 0; x < hs; x++) {
-                setF32(os, qo + x, acc[i * hsp + x] * inv);
+                setF32(os, qo + x, acc[r * hsq + x] * inv);
               }
-              setF32(ls, d.lseIndex(b, h, t0 + i), max[i] + (float) Math.log(sum[i]));
+              setF32(ls, d.lseIndex(b, h, q0 + r), max[r] + (float) Math.log(sum[r]));
             }
           }
         });
@@ -421,62 +543,58 @@ final class CpuAttention {
               delta[g * t + ti] = dot(dos, qo, os, qo, hs);
             }
           }
-          float[] qrow = new float[hsp];
-          float[] grow = new float[hsp];
+          int hsq = (hs + CpuMatmul.NR - 1) / CpuMatmul.NR * CpuMatmul.NR;
+          float[] qRows = new float[QB * hsq];
+          float[] gRows = new float[QB * hsq];
+          float[] pBlock = new float[QB * BK];
+          float[] dsBlock = new float[QB * BK];
           float[] dqrow = new float[hsp];
-          float[] dkTile = new float[BK * hsp];
-          float[] dvTile = new float[BK * hsp];
+          float[] dkTile = new float[BK * hsq];
+          float[] dvTile = new float[BK * hsq];
           float[] sc = new float[BK];
           float[] dp = new float[BK];
+          TileProduct product = new TileProduct(hsq);
           for (long s0 = 0; s0 < t; s0 += BK) {
             tile.load(d, ks, vs, segs, b, kh, s0, hsp, true);
             java.util.Arrays.fill(dkTile, 0f);
             java.util.Arrays.fill(dvTile, 0f);
             for (int g = 0; g < group; g++) {
               long h = kh * group + g;
-              for (long ti = s0; ti < t; ti++) {
-                long qo = d.qIndex(b, ti, h);
-                MemorySegment.copy(qs, CpuElements.F32, qo * 4, qrow, 0, hs);
-                MemorySegment.copy(dos, CpuElements.F32, qo * 4, grow, 0, hs);
-                tile.scores(qrow, 0, hs, scale, sc);
-                int qSeg = segs == null ? 0 : getI32(segs, b * t + ti);
-                int visible = tile.mask(sc, s0, ti, segs != null, qSeg);
-                float rowLse = getF32(ls, d.lseIndex(b, h, ti));
-                tile.valueDots(grow, hs, dp);
-                float rowDelta = delta[g * t + (int) ti];
-                java.util.Arrays.fill(dqrow, 0f);
-                boolean any = false;
-                for (int j = 0; j < BK; j += LANES) {
-                  FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(rowLse));
-                  p.intoArray(sc, j);
-                  FloatVector ds = p.mul(FloatVector.fromArray(F, dp, j).sub(rowDelta)).mul(scale);
-                  ds.intoArray(dp, j);
-                }
-                for (int j = 0; j < visible; j++) {
-                  float p = sc[j];
-                  if (p == 0f) {
-                    dp[j] = 0f; // masked keys contribute nothing to dq either
-                    continue;
+              for (long q0 = s0; q0 < t; q0 += QB) {
+                int rows = (int) Math.min(QB, t - q0);
+                for (int i = 0; i < rows; i++) {
+                  long ti = q0 + i;
+                  long qo = d.qIndex(b, ti, h);
+                  MemorySegment.copy(qs, CpuElements.F32, qo * 4, qRows, i * hsq, hs);
+                  MemorySegment.copy(dos, CpuElements.F32, qo * 4, gRows, i * hsq, hs);
+                  tile.scores(qRows, i * hsq, hs, scale, sc);
+                  int qSeg = segs == null ? 0 : getI32(segs, b * t + ti);
+                  int visible = tile.mask(sc, s0, ti, segs != null, qSeg);
+                  float rowLse = getF32(ls, d.lseIndex(b, h, ti));
+                  tile.valueDots(gRows, i * hsq, hs, dp);
+                  float rowDelta = delta[g * t + (int) ti];
+                  for (int j = 0; j < BK; j += LANES) {
+                    FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(rowLse));
+                    p.intoArray(pBlock, i * BK + j);
+                    p.mul(FloatVector.fromArray(F, dp, j).sub(rowDelta))
+                        .mul(scale)
+                        .intoArray(dsBlock, i * BK + j);
                   }
-                  any = true;
-                  axpyRow(dkTile, j * hsp, dp[j], qrow, 0, hsp);
-                  axpyRow(dvTile, j * hsp, p, grow, 0, hsp);
-                }
-                if (any) {
-                  weightedRowSum(dqrow, 0, dp, tile.kr, visible, hsp);
-                }
-                if (any) {
+                  java.util.Arrays.fill(dqrow, 0f);
+                  weightedRowSum(dqrow, 0, dsBlock, i * BK, tile.kr, visible, hsp);
                   for (int x = 0; x < hs; x++) {
                     setF32(dqs, qo + x, getF32(dqs, qo + x) + dqrow[x]);
                   }
                 }
+                product.accumulate(dvTile, pBlock, gRows, rows); // dV += P^T dO
+                product.accumulate(dkTile, dsBlock, qRows, rows); // dK += dS^T Q
               }
             }
             for (int j = 0; j < tile.cols; j++) {
               long ko = d.kvIndex(b, s0 + j, kh);
               for (int x = 0; x < hs; x++) {
-                setF32(dks, ko + x, getF32(dks, ko + x) + dkTile[j * hsp + x]);
-                setF32(dvs, ko + x, getF32(dvs, ko + x) + dvTile[j * hsp + x]);
+                setF32(dks, ko + x, getF32(dks, ko + x) + dkTile[j * hsq + x]);
+                setF32(dvs, ko + x, getF32(dvs, ko + x) + dvTile[j * hsq + x]);
               }
             }
           }

@@ -74,14 +74,22 @@ public final class CpuBackend implements Backend {
     return new Tensor(dtype, shape, segment, Device.CPU);
   }
 
+  /**
+   * Frees a tensor made by {@link #allocate} (or a reshape of one). Anything else is left alone: on
+   * the CPU {@link #upload} returns the host tensor itself, so device-portable code that frees what
+   * it uploaded must not fail here; views and already-freed tensors are ignored the same way.
+   */
   @Override
   public synchronized void free(Tensor t) {
     Arena arena = allocations.remove(t.data());
-    if (arena == null) {
-      throw new IllegalArgumentException(
-          t + " was not allocated by this backend, is a view of another tensor, or was freed");
+    if (arena != null) {
+      arena.close();
     }
-    arena.close();
+  }
+
+  /** True while {@code t} (or the tensor it reshapes) is an allocation of this backend. */
+  synchronized boolean owns(Tensor t) {
+    return allocations.containsKey(t.data());
   }
 
   @Override
@@ -209,7 +217,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         out.elementCount() / oc,
         Math.max(1, (1 << 14) / oc),
-        (from, to) -> CpuElementwise.addBiasScalar(out, bias, from, to));
+        (from, to) -> {
+          if (scalar || bias.dtype() != DType.F32) {
+            CpuElementwise.addBiasScalar(out, bias, from, to);
+          } else {
+            CpuVectorOps.addBias(out, bias, from, to);
+          }
+        });
   }
 
   @Override
@@ -219,7 +233,16 @@ public final class CpuBackend implements Backend {
     if (oc == 0 || dout.elementCount() % oc != 0) {
       throw new IllegalArgumentException("dout " + dout + " is not rows of dbias " + dbias);
     }
-    pool.range(oc, 64, (from, to) -> CpuElementwise.biasBackwardScalar(dbias, dout, from, to));
+    pool.range(
+        oc,
+        64,
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.biasBackwardScalar(dbias, dout, from, to);
+          } else {
+            CpuVectorOps.biasBackward(dbias, dout, from, to);
+          }
+        });
   }
 
   // ---- embedding ------------------------------------------------------------------------------
@@ -331,7 +354,18 @@ public final class CpuBackend implements Backend {
     if (dbias != null) {
       CpuElements.requireCount(dbias, nc[1], "dbias (C)");
     }
-    CpuNorms.layerBackwardScalar(dx, dweight, dbias, dout, x, weight, mean, rstd, 0, nc[0]);
+    if (scalar) {
+      CpuNorms.layerBackwardScalar(dx, dweight, dbias, dout, x, weight, mean, rstd);
+      return;
+    }
+    pool.range(
+        nc[0],
+        Math.max(1, 4096 / nc[1]),
+        (from, to) -> CpuNorms.layerBackwardDx(dx, dout, x, weight, mean, rstd, from, to));
+    pool.range(
+        nc[1],
+        16,
+        (from, to) -> CpuNorms.layerBackwardParams(dweight, dbias, dout, x, mean, rstd, from, to));
   }
 
   // ---- positions ------------------------------------------------------------------------------
@@ -468,7 +502,13 @@ public final class CpuBackend implements Backend {
     pool.range(
         x.elementCount(),
         1 << 13,
-        (from, to) -> CpuElementwise.dropoutScalar(out, x, p, seed, from, to));
+        (from, to) -> {
+          if (scalar) {
+            CpuElementwise.dropoutScalar(out, x, p, seed, from, to);
+          } else {
+            CpuVectorOps.dropout(out, x, p, seed, from, to);
+          }
+        });
   }
 
   // ---- loss -----------------------------------------------------------------------------------

@@ -120,13 +120,29 @@ final class CpuElementwise {
     }
   }
 
-  /** A uniform float in [0, 1) for element {@code i} of a stream: splitmix64 of (seed, i). */
+  /** The 32-bit key of element i: its low word mixed with the seed and its high word. */
+  static int dropoutKey(long seed, long i) {
+    return (int) i * 0x9E3779B9 + (int) seed + fmix32((int) (seed >>> 32) ^ (int) (i >>> 32));
+  }
+
+  /**
+   * MurmurHash3's 32-bit finalizer: every input bit flips each output bit with probability ~1/2.
+   */
+  static int fmix32(int h) {
+    h ^= h >>> 16;
+    h *= 0x85ebca6b;
+    h ^= h >>> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >>> 16;
+    return h;
+  }
+
+  /**
+   * A uniform float in [0, 1) for element {@code i} of a stream: the top 24 bits of the mixed key,
+   * so the vector kernel (32-bit lanes, as many as the float lanes) can compute the same bits.
+   */
   static float dropoutUniform(long seed, long i) {
-    long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    z = z ^ (z >>> 31);
-    return (z >>> 40) * 0x1.0p-24f;
+    return (fmix32(dropoutKey(seed, i)) >>> 8) * 0x1.0p-24f;
   }
 
   static void dropoutScalar(Tensor out, Tensor x, float p, long seed, long from, long to) {

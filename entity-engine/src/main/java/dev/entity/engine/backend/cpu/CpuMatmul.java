@@ -4,6 +4,7 @@ package dev.entity.engine.backend.cpu;
 
 import static dev.entity.engine.backend.cpu.CpuElements.read;
 
+import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -96,14 +97,15 @@ final class CpuMatmul {
   static final int MR = 6;
   static final int NR = 2 * LANES;
   static final int KC_MAX = 1536;
-  static final int MC = 10 * MR;
+  static final int NARROW_MR = 12;
+  static final int MC = 10 * MR; // a multiple of MR and of NARROW_MR
   static final int NC = 96 * NR;
 
   private static final ThreadLocal<float[]> A_PACK =
       ThreadLocal.withInitial(() -> new float[MC * KC_MAX]);
   private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> TILE =
-      ThreadLocal.withInitial(() -> new float[MR * NR]);
+      ThreadLocal.withInitial(() -> new float[Math.max(MR * NR, NARROW_MR * LANES)]);
   private static final ThreadLocal<float[]> RUN = ThreadLocal.withInitial(() -> new float[KC_MAX]);
 
   static void blocked(
@@ -134,10 +136,15 @@ final class CpuMatmul {
       B_PACK.set(bp);
     }
     float[] packedB = bp;
+    // one-vector-wide outputs (LoRA's r = 8..16 columns) take the 12 x 1-vector kernel, which
+    // wastes no lanes on padding and reads the F32 left operand without packing it
+    boolean direct = n <= LANES && a.dtype() == DType.F32;
+    int tileRows = direct ? NARROW_MR : MR;
+    int tileCols = direct ? LANES : NR;
     int rowBlocks = (int) ((m + MC - 1) / MC);
     for (long jc = 0; jc < n; jc += NC) {
       long j1 = Math.min(n, jc + NC);
-      int slivers = (int) ((j1 - jc + NR - 1) / NR);
+      int slivers = (int) ((j1 - jc + tileCols - 1) / tileCols);
       int chunks = Math.max(1, Math.min(slivers, (2 * pool.threads() + rowBlocks - 1) / rowBlocks));
       int perChunk = (slivers + chunks - 1) / chunks;
       int taskChunks = (slivers + perChunk - 1) / perChunk;
@@ -146,7 +153,7 @@ final class CpuMatmul {
         int kc = (int) Math.min(kcBlock, k - pc);
         long p0 = pc;
         boolean load = accumulate || pc > 0;
-        pool.run(slivers, s -> packB(packedB, s, b, transB, p0, kc, k, jBlock, j1));
+        pool.run(slivers, s -> packB(packedB, s, tileCols, b, transB, p0, kc, k, jBlock, j1));
         pool.run(
             rowBlocks * taskChunks,
             task -> {
@@ -156,14 +163,26 @@ final class CpuMatmul {
               int s1 = Math.min(slivers, s0 + perChunk);
               float[] ap = A_PACK.get();
               float[] tile = TILE.get();
-              packA(ap, a, transA, i0, mc, p0, kc, m, k);
-              for (int s = s0; s < s1; s++) {
-                long j0 = jBlock + (long) s * NR;
-                int nr = (int) Math.min(NR, j1 - j0);
-                for (int ir = 0; ir < mc; ir += MR) {
-                  microKernel(ap, ir * kc, packedB, s * NR * kc, kc, tile);
+              if (direct) {
+                // F32 activations feed the narrow kernel straight from memory: packing them would
+                // cost as much as the product itself when N is one vector wide
+                for (int ir = 0; ir < mc; ir += NARROW_MR) {
+                  int rows = Math.min(NARROW_MR, mc - ir);
+                  microKernelNarrowDirect(
+                      a.data(), transA, i0 + ir, rows, m, k, p0, packedB, kc, tile);
                   storeTile(
-                      tile, out.data(), i0 + ir, j0, Math.min(MR, mc - ir), nr, n, alpha, load);
+                      tile, LANES, out.data(), i0 + ir, jBlock, rows, (int) n, n, alpha, load);
+                }
+                return;
+              }
+              packA(ap, tileRows, a, transA, i0, mc, p0, kc, m, k);
+              for (int s = s0; s < s1; s++) {
+                long j0 = jBlock + (long) s * tileCols;
+                int nr = (int) Math.min(tileCols, j1 - j0);
+                for (int ir = 0; ir < mc; ir += tileRows) {
+                  microKernel(ap, ir * kc, packedB, s * tileCols * kc, kc, tile);
+                  int rows = Math.min(tileRows, mc - ir);
+                  storeTile(tile, tileCols, out.data(), i0 + ir, j0, rows, nr, n, alpha, load);
                 }
               }
             });
@@ -191,64 +210,82 @@ final class CpuMatmul {
   }
 
   /**
-   * Sliver s of op(b)[p0 : p0+kc, jc : j1] as kc rows of NR floats (zero beyond j1); n is the row
-   * length of b when it is not transposed.
+   * Sliver s of op(b)[p0 : p0+kc, jc : j1] as kc rows of width floats (zero beyond j1); n is the
+   * row length of b when it is not transposed.
    */
   static void packB(
-      float[] bp, int s, Tensor b, boolean transB, long p0, int kc, long k, long jc, long j1) {
+      float[] bp,
+      int s,
+      int width,
+      Tensor b,
+      boolean transB,
+      long p0,
+      int kc,
+      long k,
+      long jc,
+      long j1) {
     long n = transB ? 0 : b.dim(-1);
-    long j0 = jc + (long) s * NR;
-    int nr = (int) Math.min(NR, j1 - j0);
-    int base = s * NR * kc;
+    long j0 = jc + (long) s * width;
+    int nr = (int) Math.min(width, j1 - j0);
+    int base = s * width * kc;
     if (!transB) {
       // b (K, N): each k is a contiguous run of nr columns
       for (int p = 0; p < kc; p++) {
-        readRun(b, (p0 + p) * n + j0, bp, base + p * NR, nr);
-        java.util.Arrays.fill(bp, base + p * NR + nr, base + (p + 1) * NR, 0f);
+        readRun(b, (p0 + p) * n + j0, bp, base + p * width, nr);
+        java.util.Arrays.fill(bp, base + p * width + nr, base + (p + 1) * width, 0f);
       }
     } else {
       // b (N, K): each column is a contiguous run of kc values
       float[] run = RUN.get();
-      for (int c = 0; c < NR; c++) {
+      for (int c = 0; c < width; c++) {
         if (c < nr) {
           readRun(b, (j0 + c) * k + p0, run, 0, kc);
           for (int p = 0; p < kc; p++) {
-            bp[base + p * NR + c] = run[p];
+            bp[base + p * width + c] = run[p];
           }
         } else {
           for (int p = 0; p < kc; p++) {
-            bp[base + p * NR + c] = 0f;
+            bp[base + p * width + c] = 0f;
           }
         }
       }
     }
   }
 
-  /** op(a)[i0 : i0+mc, p0 : p0+kc] as row slivers of MR rows, each kc columns of MR floats. */
+  /** op(a)[i0 : i0+mc, p0 : p0+kc] as slivers of height rows, each kc columns of height floats. */
   static void packA(
-      float[] ap, Tensor a, boolean transA, long i0, int mc, long p0, int kc, long m, long k) {
-    for (int ir = 0; ir < mc; ir += MR) {
-      int mr = Math.min(MR, mc - ir);
+      float[] ap,
+      int height,
+      Tensor a,
+      boolean transA,
+      long i0,
+      int mc,
+      long p0,
+      int kc,
+      long m,
+      long k) {
+    for (int ir = 0; ir < mc; ir += height) {
+      int mr = Math.min(height, mc - ir);
       int base = ir * kc;
       if (transA) {
         // a (K, M): each k is a contiguous run of mr rows
         for (int p = 0; p < kc; p++) {
-          readRun(a, (p0 + p) * m + i0 + ir, ap, base + p * MR, mr);
-          for (int r = mr; r < MR; r++) {
-            ap[base + p * MR + r] = 0f;
+          readRun(a, (p0 + p) * m + i0 + ir, ap, base + p * height, mr);
+          for (int r = mr; r < height; r++) {
+            ap[base + p * height + r] = 0f;
           }
         }
       } else {
         float[] run = RUN.get();
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < height; r++) {
           if (r < mr) {
             readRun(a, (i0 + ir + r) * k + p0, run, 0, kc);
             for (int p = 0; p < kc; p++) {
-              ap[base + p * MR + r] = run[p];
+              ap[base + p * height + r] = run[p];
             }
           } else {
             for (int p = 0; p < kc; p++) {
-              ap[base + p * MR + r] = 0f;
+              ap[base + p * height + r] = 0f;
             }
           }
         }
@@ -306,9 +343,68 @@ final class CpuMatmul {
     c51.intoArray(tile, 5 * NR + LANES);
   }
 
+  /**
+   * tile (12, LANES) = op(a)[i0 : i0+rows, p0 : p0+kc] @ the single packed B sliver, reading a F32
+   * straight from its segment (rows past {@code rows} repeat the last row; their results are not
+   * stored).
+   */
+  static void microKernelNarrowDirect(
+      MemorySegment a,
+      boolean transA,
+      long i0,
+      int rows,
+      long m,
+      long k,
+      long p0,
+      float[] bp,
+      int kc,
+      float[] tile) {
+    long rowStep = transA ? 1 : k;
+    long pStep = transA ? m : 1;
+    long[] base = new long[NARROW_MR];
+    for (int r = 0; r < NARROW_MR; r++) {
+      base[r] = (i0 + Math.min(r, rows - 1)) * rowStep + p0 * pStep;
+    }
+    long a0 = base[0], a1 = base[1], a2 = base[2], a3 = base[3], a4 = base[4], a5 = base[5];
+    long a6 = base[6], a7 = base[7], a8 = base[8], a9 = base[9], a10 = base[10], a11 = base[11];
+    FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
+    FloatVector c3 = FloatVector.zero(F), c4 = FloatVector.zero(F), c5 = FloatVector.zero(F);
+    FloatVector c6 = FloatVector.zero(F), c7 = FloatVector.zero(F), c8 = FloatVector.zero(F);
+    FloatVector c9 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+    for (int p = 0; p < kc; p++) {
+      FloatVector b0 = FloatVector.fromArray(F, bp, p * LANES);
+      long o = p * pStep;
+      c0 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a0 + o)).fma(b0, c0);
+      c1 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a1 + o)).fma(b0, c1);
+      c2 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a2 + o)).fma(b0, c2);
+      c3 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a3 + o)).fma(b0, c3);
+      c4 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a4 + o)).fma(b0, c4);
+      c5 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a5 + o)).fma(b0, c5);
+      c6 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a6 + o)).fma(b0, c6);
+      c7 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a7 + o)).fma(b0, c7);
+      c8 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a8 + o)).fma(b0, c8);
+      c9 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a9 + o)).fma(b0, c9);
+      c10 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a10 + o)).fma(b0, c10);
+      c11 = FloatVector.broadcast(F, a.getAtIndex(CpuElements.F32, a11 + o)).fma(b0, c11);
+    }
+    c0.intoArray(tile, 0);
+    c1.intoArray(tile, LANES);
+    c2.intoArray(tile, 2 * LANES);
+    c3.intoArray(tile, 3 * LANES);
+    c4.intoArray(tile, 4 * LANES);
+    c5.intoArray(tile, 5 * LANES);
+    c6.intoArray(tile, 6 * LANES);
+    c7.intoArray(tile, 7 * LANES);
+    c8.intoArray(tile, 8 * LANES);
+    c9.intoArray(tile, 9 * LANES);
+    c10.intoArray(tile, 10 * LANES);
+    c11.intoArray(tile, 11 * LANES);
+  }
+
   /** out[i0 : i0+mr, j0 : j0+nr] = alpha * tile (+ out when load), the multiply before the add. */
   static void storeTile(
       float[] tile,
+      int width,
       MemorySegment c,
       long i0,
       long j0,
@@ -321,7 +417,7 @@ final class CpuMatmul {
       long row = (i0 + r) * n + j0;
       int j = 0;
       for (; j + LANES <= nr; j += LANES) {
-        FloatVector v = FloatVector.fromArray(F, tile, r * NR + j).mul(alpha);
+        FloatVector v = FloatVector.fromArray(F, tile, r * width + j).mul(alpha);
         long at = (row + j) * 4;
         if (load) {
           v = FloatVector.fromMemorySegment(F, c, at, ByteOrder.nativeOrder()).add(v);
@@ -329,7 +425,7 @@ final class CpuMatmul {
         v.intoMemorySegment(c, at, ByteOrder.nativeOrder());
       }
       for (; j < nr; j++) {
-        float v = alpha * tile[r * NR + j];
+        float v = alpha * tile[r * width + j];
         CpuElements.setF32(c, row + j, load ? CpuElements.getF32(c, row + j) + v : v);
       }
     }

@@ -132,11 +132,28 @@ final class CpuNorms {
     }
   }
 
-  /** dx += rstd (g w - mean(g w) - norm mean(g w norm)); dweight += g norm; dbias += g. */
+  /**
+   * dx += rstd (g w - mean(g w) - norm mean(g w norm)); dweight += g norm; dbias += g. The rows of
+   * dx are independent and dweight/dbias are summed per column in row order, so the parallel path
+   * (dx split by rows, the parameter gradients by columns) gives the same bits.
+   */
   static void layerBackwardScalar(
       Tensor dx,
       Tensor dweight,
       Tensor dbias,
+      Tensor dout,
+      Tensor x,
+      Tensor weight,
+      Tensor mean,
+      Tensor rstd) {
+    long c = weight.elementCount();
+    layerBackwardDx(dx, dout, x, weight, mean, rstd, 0, x.elementCount() / c);
+    layerBackwardParams(dweight, dbias, dout, x, mean, rstd, 0, c);
+  }
+
+  /** dx rows [rowFrom, rowTo). */
+  static void layerBackwardDx(
+      Tensor dx,
       Tensor dout,
       Tensor x,
       Tensor weight,
@@ -164,21 +181,37 @@ final class CpuNorms {
         setF32(dxs, base + i, getF32(dxs, base + i) + rs * (gw - meanG - norm * meanGn));
       }
     }
-    if (dweight != null || dbias != null) {
-      for (long r = rowFrom; r < rowTo; r++) {
-        long base = r * c;
-        float m = getF32(mean.data(), r);
-        float rs = getF32(rstd.data(), r);
-        for (long i = 0; i < c; i++) {
-          float g = getF32(gs, base + i);
-          if (dweight != null) {
-            float norm = (getF32(xs, base + i) - m) * rs;
-            setF32(dweight.data(), i, getF32(dweight.data(), i) + g * norm);
-          }
-          if (dbias != null) {
-            setF32(dbias.data(), i, getF32(dbias.data(), i) + g);
-          }
-        }
+  }
+
+  /** dweight and dbias (either may be null) columns [colFrom, colTo), rows summed in order. */
+  static void layerBackwardParams(
+      Tensor dweight,
+      Tensor dbias,
+      Tensor dout,
+      Tensor x,
+      Tensor mean,
+      Tensor rstd,
+      long colFrom,
+      long colTo) {
+    if (dweight == null && dbias == null) {
+      return;
+    }
+    long c = (dweight != null ? dweight : dbias).elementCount();
+    long n = x.elementCount() / c;
+    MemorySegment gs = dout.data(), xs = x.data();
+    for (long i = colFrom; i < colTo; i++) {
+      float dw = dweight == null ? 0f : getF32(dweight.data(), i);
+      float db = dbias == null ? 0f : getF32(dbias.data(), i);
+      for (long r = 0; r < n; r++) {
+        float g = getF32(gs, r * c + i);
+        dw += g * ((getF32(xs, r * c + i) - getF32(mean.data(), r)) * getF32(rstd.data(), r));
+        db += g;
+      }
+      if (dweight != null) {
+        setF32(dweight.data(), i, dw);
+      }
+      if (dbias != null) {
+        setF32(dbias.data(), i, db);
       }
     }
   }

@@ -9,6 +9,9 @@ import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -141,5 +144,69 @@ final class CpuVectorOps {
       float local = (th + 1f) * 0.5f + v * 0.5f * sech2 * k * (v2 * (3f * 0.044715f) + 1f);
       setF32(dxs, i, getF32(dxs, i) + local * getF32(ds, i));
     }
+  }
+
+  /** out (N, OC) rows [rowFrom, rowTo) += bias (OC, F32): the same bits as the reference. */
+  static void addBias(Tensor out, Tensor bias, long rowFrom, long rowTo) {
+    long oc = bias.elementCount();
+    long vc = oc / LANES * LANES;
+    MemorySegment o = out.data(), bs = bias.data();
+    for (long r = rowFrom; r < rowTo; r++) {
+      long base = r * oc;
+      for (long j = 0; j < vc; j += LANES) {
+        store(load(o, base + j).add(load(bs, j)), o, base + j);
+      }
+      for (long j = vc; j < oc; j++) {
+        setF32(o, base + j, getF32(o, base + j) + getF32(bs, j));
+      }
+    }
+  }
+
+  /**
+   * dbias columns [colFrom, colTo) += the rows of dout in order: the same bits as the reference.
+   */
+  static void biasBackward(Tensor dbias, Tensor dout, long colFrom, long colTo) {
+    long oc = dbias.elementCount();
+    long n = dout.elementCount() / oc;
+    MemorySegment db = dbias.data(), g = dout.data();
+    long end = vectorEnd(colFrom, colTo);
+    for (long j = colFrom; j < end; j += LANES) {
+      FloatVector acc = load(db, j);
+      for (long r = 0; r < n; r++) {
+        acc = acc.add(load(g, r * oc + j));
+      }
+      store(acc, db, j);
+    }
+    CpuElementwise.biasBackwardScalar(dbias, dout, end, colTo);
+  }
+
+  static final VectorSpecies<Integer> I = F.withLanes(int.class);
+
+  /**
+   * Dropout on full vectors: the same key and hash as {@link CpuElementwise#dropoutUniform} in
+   * 32-bit lanes, so the mask is bit-identical to the reference's.
+   */
+  static void dropout(Tensor out, Tensor x, float p, long seed, long from, long to) {
+    MemorySegment o = out.data(), xs = x.data();
+    float keepScale = 1f / (1f - p);
+    IntVector laneIndex = IntVector.zero(I).addIndex(1);
+    long end = vectorEnd(from, to);
+    for (long i = from; i < end; i += LANES) {
+      if ((i >>> 32) != ((i + LANES - 1) >>> 32)) {
+        CpuElementwise.dropoutScalar(out, x, p, seed, i, i + LANES); // lanes straddle 2^32
+        continue;
+      }
+      int mixed = (int) seed + CpuElementwise.fmix32((int) (seed >>> 32) ^ (int) (i >>> 32));
+      IntVector h = laneIndex.add((int) i).mul(0x9E3779B9).add(mixed);
+      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85ebca6b);
+      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xc2b2ae35);
+      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
+      FloatVector u =
+          ((FloatVector) h.lanewise(VectorOperators.LSHR, 8).convert(VectorOperators.I2F, 0))
+              .mul(0x1.0p-24f);
+      VectorMask<Float> keep = u.compare(VectorOperators.GE, p);
+      store(load(xs, i).mul(keepScale).blend(0f, keep.not()), o, i);
+    }
+    CpuElementwise.dropoutScalar(out, x, p, seed, end, to);
   }
 }

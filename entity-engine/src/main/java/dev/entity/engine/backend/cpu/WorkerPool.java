@@ -70,31 +70,27 @@ final class WorkerPool implements AutoCloseable {
     }
     AtomicInteger next = new AtomicInteger();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    int helpers = Math.min(workers.length, tasks - 1);
-    CountDownLatch done = new CountDownLatch(helpers);
+    // Wait for the tasks, not for the helpers: on a busy machine a helper may start only after the
+    // caller has done everything, and then finds nothing left to claim.
+    CountDownLatch done = new CountDownLatch(tasks);
     Runnable drain =
         () -> {
           int i;
           while ((i = next.getAndIncrement()) < tasks) {
-            if (failure.get() != null) {
-              continue;
-            }
             try {
-              body.accept(i);
+              if (failure.get() == null) {
+                body.accept(i);
+              }
             } catch (Throwable t) {
               failure.compareAndSet(null, t);
-            }
-          }
-        };
-    for (int h = 0; h < helpers; h++) {
-      queue.add(
-          () -> {
-            try {
-              drain.run();
             } finally {
               done.countDown();
             }
-          });
+          }
+        };
+    int helpers = Math.min(workers.length, tasks - 1);
+    for (int h = 0; h < helpers; h++) {
+      queue.add(drain);
     }
     INSIDE.set(true);
     try {

@@ -109,13 +109,7 @@ public final class GgufTokenizerMetadata {
     putId(w, "tokenizer.ggml.eos_token_id", tokenizer.eosId());
     putId(w, "tokenizer.ggml.unknown_token_id", tokenizer.unkId());
     putId(w, "tokenizer.ggml.padding_token_id", tokenizer.padId());
-    OptionalInt eos = tokenizer.eosId();
-    for (int id : tokenizer.endOfTurnIds()) {
-      if (eos.isEmpty() || id != eos.getAsInt()) {
-        w.put("tokenizer.ggml.eot_token_id", GgufValue.u32(id));
-        break;
-      }
-    }
+    endOfTurn(tokenizer).ifPresent(id -> w.put("tokenizer.ggml.eot_token_id", GgufValue.u32(id)));
     w.put("tokenizer.ggml.add_bos_token", GgufValue.bool(tokenizer.specialTokens().addBos()));
     w.put("tokenizer.ggml.add_eos_token", GgufValue.bool(tokenizer.specialTokens().addEos()));
     for (Map.Entry<String, String> t : tokenizer.chatTemplates().entrySet()) {
@@ -123,6 +117,23 @@ public final class GgufTokenizerMetadata {
       String key = main ? "tokenizer.chat_template" : "tokenizer.chat_template." + t.getKey();
       w.put(key, GgufValue.string(t.getValue()));
     }
+  }
+
+  /**
+   * The end-of-turn id llama.cpp should stop on besides EOS: the first known end-of-turn marker
+   * ({@link Tokenizer#KNOWN_END_OF_TURN_TOKENS}) that is not EOS and that the chat template writes.
+   */
+  static OptionalInt endOfTurn(Tokenizer tokenizer) {
+    OptionalInt eos = tokenizer.eosId();
+    String template = String.join("\n", tokenizer.chatTemplates().values());
+    for (String marker : Tokenizer.KNOWN_END_OF_TURN_TOKENS) {
+      OptionalInt id = tokenizer.tokenToId(marker);
+      boolean isEos = eos.isPresent() && id.isPresent() && id.getAsInt() == eos.getAsInt();
+      if (id.isPresent() && !isEos && template.contains(marker)) {
+        return id;
+      }
+    }
+    return OptionalInt.empty();
   }
 
   private static void putId(GgufWriter w, String key, OptionalInt id) {

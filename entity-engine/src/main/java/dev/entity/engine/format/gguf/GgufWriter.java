@@ -4,6 +4,7 @@
 package dev.entity.engine.format.gguf;
 
 import dev.entity.engine.EngineException;
+import dev.entity.engine.format.AtomicFile;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
@@ -15,16 +16,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a GGUF version 3 file: header, metadata key/values, tensor infos, padding to the alignment
@@ -135,56 +131,33 @@ public final class GgufWriter {
   public void write(Path file) {
     int alignment = alignment();
     byte[] header = header(alignment);
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp =
-        dir.resolve(
-            "."
-                + file.getFileName()
-                + ".tmp-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    try {
-      Files.createDirectories(dir);
-      try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        writeFully(ch, ByteBuffer.wrap(header));
-        long written = 0;
-        for (Pending p : tensors.values()) {
-          long[] count = {0};
-          p.data()
-              .writeTo(
-                  bytes -> {
-                    count[0] += bytes.byteSize();
-                    if (count[0] > p.byteSize()) {
-                      throw new IllegalStateException(
-                          p.name() + ": data is longer than its " + p.byteSize() + " bytes");
-                    }
-                    writeFully(ch, bytes.asByteBuffer());
-                  });
-          if (count[0] != p.byteSize()) {
-            throw new IllegalStateException(
-                p.name() + ": wrote " + count[0] + " bytes, expected " + p.byteSize());
+    AtomicFile.write(
+        file,
+        ch -> {
+          writeFully(ch, ByteBuffer.wrap(header));
+          long written = 0;
+          for (Pending p : tensors.values()) {
+            long[] count = {0};
+            p.data()
+                .writeTo(
+                    bytes -> {
+                      count[0] += bytes.byteSize();
+                      if (count[0] > p.byteSize()) {
+                        throw new IllegalStateException(
+                            p.name() + ": data is longer than its " + p.byteSize() + " bytes");
+                      }
+                      writeFully(ch, bytes.asByteBuffer());
+                    });
+            if (count[0] != p.byteSize()) {
+              throw new IllegalStateException(
+                  p.name() + ": wrote " + count[0] + " bytes, expected " + p.byteSize());
+            }
+            written += p.byteSize();
+            long pad = padding(written, alignment);
+            writeFully(ch, ByteBuffer.allocate((int) pad));
+            written += pad;
           }
-          written += p.byteSize();
-          long pad = padding(written, alignment);
-          writeFully(ch, ByteBuffer.allocate((int) pad));
-          written += pad;
-        }
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } catch (IOException e) {
-      throw new EngineException("cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // best effort: the temporary name never shadows a real file
-      }
-    }
+        });
   }
 
   private int alignment() {
@@ -260,9 +233,7 @@ public final class GgufWriter {
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      ch.write(buf);
-    }
+    AtomicFile.writeFully(ch, buf);
   }
 
   /** A growable little-endian byte buffer for the header. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.entity.engine.EngineException;
+import dev.entity.engine.format.AtomicFile;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
 import java.io.IOException;
@@ -12,11 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -25,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes safetensors files the way the Python {@code safetensors} package does, byte for byte:
@@ -48,7 +45,7 @@ public final class SafetensorsWriter {
    */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
     byte[] header = header(tensors, metadata);
-    atomically(
+    AtomicFile.write(
         file,
         ch -> {
           ch.write(ByteBuffer.wrap(header));
@@ -115,7 +112,7 @@ public final class SafetensorsWriter {
         }
       }
       byte[] json = indexJson(totalSize, weightMap);
-      atomically(index, ch -> ch.write(ByteBuffer.wrap(json)));
+      AtomicFile.write(index, ch -> ch.write(ByteBuffer.wrap(json)));
       written.add(index);
     }
     deleteStale(folder, prefix, written);
@@ -205,56 +202,7 @@ public final class SafetensorsWriter {
   private static void writeFully(FileChannel ch, MemorySegment data) throws IOException {
     for (long off = 0; off < data.byteSize(); off += CHUNK) {
       ByteBuffer buf = data.asSlice(off, Math.min(CHUNK, data.byteSize() - off)).asByteBuffer();
-      while (buf.hasRemaining()) {
-        ch.write(buf);
-      }
-    }
-  }
-
-  private interface ChannelWrite {
-    void to(FileChannel ch) throws IOException;
-  }
-
-  /**
-   * Writes through a temporary file next to {@code target}, fsyncs, renames over {@code target}.
-   */
-  private static void atomically(Path target, ChannelWrite body) {
-    Path dir = target.toAbsolutePath().getParent();
-    Path tmp =
-        dir.resolve(
-            "."
-                + target.getFileName()
-                + ".tmp-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    try {
-      try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        body.to(ch);
-        ch.force(true);
-      }
-      try {
-        Files.move(
-            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      syncDirectory(dir);
-    } catch (IOException e) {
-      throw new EngineException("cannot write " + target + ": " + e.getMessage(), e);
-    } finally {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // best effort: the temporary name never shadows a real file
-      }
-    }
-  }
-
-  private static void syncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException ignored) {
-      // not every platform can fsync a directory; the rename itself is still atomic
+      AtomicFile.writeFully(ch, buf);
     }
   }
 

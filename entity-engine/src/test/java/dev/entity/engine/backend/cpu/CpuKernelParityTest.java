@@ -49,7 +49,14 @@ class CpuKernelParityTest {
   void matmulMatchesReferenceOnShapesThatDoNotTile() {
     Random rng = new Random(30);
     long[][] shapes = {
-      {1, 1, 1}, {7, 3, 5}, {61, 90, 70}, {13, 257, 33}, {6, 16, 32}, {5, 1600, 7}, {3, 20, 3100}
+      {1, 1, 1},
+      {7, 3, 5},
+      {70, 40, 16},
+      {37, 50, 45},
+      {13, 257, 33},
+      {6, 16, 32},
+      {5, 1600, 7},
+      {3, 20, 3100}
     };
     for (long[] s : shapes) {
       long m = s[0], k = s[1], n = s[2];
@@ -244,5 +251,91 @@ class CpuKernelParityTest {
     }
     assertThat(ys[0]).isZero();
     assertThat(ys[1]).isEqualTo(1f);
+  }
+
+  @Test
+  void layerNormAndBiasesAreBitIdenticalToReference() {
+    Random rng = new Random(39);
+    long n = 29, c = 83;
+    Tensor x = random(fast, rng, 2f, n, c), w = random(fast, rng, 1f, c);
+    Tensor bias = random(fast, rng, 1f, c), g = random(fast, rng, 1f, n, c);
+    Tensor out = fast.allocate(DType.F32, n, c);
+    Tensor mean = fast.allocate(DType.F32, n), rstd = fast.allocate(DType.F32, n);
+    fast.layerNormForward(out, mean, rstd, x, w, bias, 1e-5f);
+    Tensor dx = random(fast, rng, 1f, n, c), dw = random(fast, rng, 1f, c);
+    Tensor db = random(fast, rng, 1f, c);
+    Tensor rdx = copy(fast, dx), rdw = copy(fast, dw), rdb = copy(fast, db);
+    fast.layerNormBackward(dx, dw, db, g, x, w, mean, rstd);
+    reference.layerNormBackward(rdx, rdw, rdb, g, x, w, mean, rstd);
+    assertThat(sameBits(dx, rdx) && sameBits(dw, rdw) && sameBits(db, rdb)).isTrue();
+    Tensor y = copy(fast, g), ry = copy(fast, g);
+    fast.addBias(y, bias);
+    reference.addBias(ry, bias);
+    assertThat(sameBits(y, ry)).isTrue();
+    fast.biasBackward(db, g);
+    reference.biasBackward(rdb, g);
+    assertThat(sameBits(db, rdb)).isTrue();
+  }
+
+  @Test
+  void attentionAndCrossEntropyBitsDoNotDependOnTheThreadCount() {
+    Random rng = new Random(40);
+    long b = 2, t = 40, nh = 4, nkv = 2, hs = 16;
+    Tensor q = random(fast, rng, 1f, b, t, nh, hs);
+    Tensor k = random(fast, rng, 1f, b, t, nkv, hs);
+    Tensor v = random(fast, rng, 1f, b, t, nkv, hs);
+    Tensor g = random(fast, rng, 1f, b, t, nh, hs);
+    Tensor logits = random(fast, rng, 3f, 12, 333);
+    Tensor targets = HostTensors.ints(fast, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 12);
+    Tensor[][] results = new Tensor[2][];
+    int[] threadCounts = {1, 3};
+    for (int run = 0; run < 2; run++) {
+      try (CpuBackend be = new CpuBackend(threadCounts[run], false)) {
+        Tensor out = fast.allocate(DType.F32, b, t, nh, hs);
+        Tensor lse = fast.allocate(DType.F32, b, nh, t);
+        Tensor dq = fast.allocate(DType.F32, b, t, nh, hs);
+        Tensor dk = fast.allocate(DType.F32, b, t, nkv, hs);
+        Tensor dv = fast.allocate(DType.F32, b, t, nkv, hs);
+        Tensor grad = copy(fast, logits);
+        Tensor losses = fast.allocate(DType.F32, 12);
+        be.attentionForward(out, lse, q, k, v, null, 0.25f);
+        be.attentionBackward(dq, dk, dv, g, q, k, v, out, lse, null, 0.25f);
+        be.crossEntropyForwardBackward(losses, grad, targets, -100, 1f);
+        results[run] = new Tensor[] {out, lse, dq, dk, dv, grad, losses};
+      }
+    }
+    for (int i = 0; i < results[0].length; i++) {
+      assertThat(sameBits(results[0][i], results[1][i])).as("result %d", i).isTrue();
+    }
+  }
+
+  @Test
+  void matmulWithAHalfPrecisionLeftOperandMatchesReference() {
+    Random rng = new Random(41);
+    for (long[] s : new long[][] {{25, 19, 9}, {25, 19, 40}}) {
+      long m = s[0], k = s[1], n = s[2];
+      for (boolean ta : new boolean[] {false, true}) {
+        Tensor a32 = random(fast, rng, 1f, ta ? k : m, ta ? m : k);
+        Tensor a = fast.allocate(DType.BF16, a32.shape());
+        fast.convert(a, a32);
+        Tensor b = random(fast, rng, 1f, k, n);
+        Tensor out = fast.allocate(DType.F32, m, n), expected = fast.allocate(DType.F32, m, n);
+        fast.matmul(out, a, b, ta, false, 1f, false);
+        reference.matmul(expected, a, b, ta, false, 1f, false);
+        assertClose(out, expected, 1e-5 * Math.sqrt(k), "bf16 a, ta=" + ta + " n=" + n);
+      }
+    }
+  }
+
+  @Test
+  void dropoutMaskIsBitIdenticalToReference() {
+    Random rng = new Random(42);
+    Tensor x = random(fast, rng, 1f, 10_007);
+    Tensor out = fast.allocate(DType.F32, 10_007), ref = fast.allocate(DType.F32, 10_007);
+    for (long seed : new long[] {0, 7, -3L << 40}) {
+      fast.dropout(out, x, 0.1f, seed);
+      reference.dropout(ref, x, 0.1f, seed);
+      assertThat(sameBits(out, ref)).as("seed %d", seed).isTrue();
+    }
   }
 }

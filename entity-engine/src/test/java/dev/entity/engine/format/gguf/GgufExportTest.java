@@ -111,6 +111,38 @@ class GgufExportTest {
   }
 
   @Test
+  void endOfTurnIsTheTemplatesMarkerWhenItIsNotEos() throws IOException {
+    // our tiny models: EOS <|endoftext|>, ChatML template ending turns with <|im_end|>
+    assertThat(
+            GgufTokenizerMetadata.endOfTurn(
+                dev.entity.engine.tokenizer.Tokenizer.load(folder(Architecture.LLAMA))))
+        .hasValue(2);
+    // the quickstart's llama: EOS is <|im_end|> itself, so no separate end-of-turn id
+    Path tiny = dir.resolve("tiny-model");
+    dev.entity.engine.model.TinyModel.Result r =
+        dev.entity.engine.model.TinyModel.write(
+            backend,
+            dev.entity.engine.model.TinyModel.Spec.of(Architecture.LLAMA),
+            List.of(
+                List.of(
+                    dev.entity.engine.template.ChatMessage.user("Hello there, how are you?"),
+                    dev.entity.engine.template.ChatMessage.assistant("Fine, thank you!"))),
+            tiny,
+            false);
+    assertThat(GgufTokenizerMetadata.endOfTurn(r.tokenizer())).isEmpty();
+    Path out = dir.resolve("tiny-model.gguf");
+    GgufExport.model(tiny, out, GgufExport.Options.of(GgmlType.F16));
+    try (GgufReader g = GgufReader.open(out)) {
+      assertThat(g.metadata()).doesNotContainKey("tokenizer.ggml.eot_token_id");
+      assertThat(g.value("tokenizer.ggml.eos_token_id").asInt())
+          .isEqualTo(r.tokenizer().tokenToId("<|im_end|>").getAsInt());
+      assertThat(g.value("tokenizer.ggml.bos_token_id").asInt())
+          .isEqualTo(r.tokenizer().tokenToId("<|endoftext|>").getAsInt());
+      assertThat(g.value("tokenizer.chat_template").asString()).contains("<|im_start|>");
+    }
+  }
+
+  @Test
   void llamaQueryAndKeyRowsArePermutedPerHead() {
     Path out = dir.resolve("llama-f32.gguf");
     GgufExport.model(folder(Architecture.LLAMA), out, GgufExport.Options.of(GgmlType.F32));

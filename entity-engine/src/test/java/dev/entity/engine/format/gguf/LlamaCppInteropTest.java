@@ -16,11 +16,15 @@ import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ModelConfig;
+import dev.entity.engine.model.TinyModel;
+import dev.entity.engine.template.ChatMessage;
 import dev.entity.engine.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Exported GGUF files in real llama.cpp (node-llama-cpp 3.22.1's prebuilt CPU build): its
@@ -55,6 +60,7 @@ class LlamaCppInteropTest {
 
   /** What each architecture's files and llama.cpp's answers are. */
   record Case(
+      Architecture arch,
       ModelConfig config,
       Path folder,
       Path merged,
@@ -62,7 +68,19 @@ class LlamaCppInteropTest {
       Map<GgmlType, JsonNode> answers,
       JsonNode loraAnswer) {}
 
-  static final Map<Architecture, Case> CASES = new HashMap<>();
+  static final Map<String, Case> CASES = new LinkedHashMap<>();
+
+  /** The models: ours per family, and the quickstart's TinyModel per family. */
+  static List<String> cases() {
+    List<String> keys = new ArrayList<>();
+    for (Architecture a : Architecture.values()) {
+      keys.add(a.name().toLowerCase());
+    }
+    for (Architecture a : Architecture.values()) {
+      keys.add("tiny-model-" + a.name().toLowerCase());
+    }
+    return keys;
+  }
 
   @BeforeAll
   static void exportAndRunLlamaCpp() throws Exception {
@@ -70,44 +88,64 @@ class LlamaCppInteropTest {
     backend = new CpuBackend(2);
     ObjectNode request = JSON.createObjectNode();
     ArrayNode jobs = request.putArray("jobs");
-    Map<Architecture, Case> pending = new HashMap<>();
-    for (Architecture arch : Architecture.values()) {
-      String a = arch.name().toLowerCase();
-      Path folder = Files.createDirectories(dir.resolve(a));
-      ModelConfig config = TinyHfModels.write(backend, arch, folder, 42);
+    Map<String, Case> pending = new LinkedHashMap<>();
+    for (String key : cases()) {
+      Architecture arch =
+          Architecture.valueOf(key.substring(key.lastIndexOf('-') + 1).toUpperCase());
+      Path folder = dir.resolve(key);
+      boolean tinyModel = key.startsWith("tiny-model-");
+      ModelConfig config =
+          tinyModel
+              ? TinyModel.write(backend, TinyModel.Spec.of(arch), chats(), folder, false).config()
+              : TinyHfModels.write(backend, arch, Files.createDirectories(folder), 42);
       Tokenizer tokenizer = Tokenizer.load(folder);
       List<int[]> sequences =
           List.of(
               tokenizer.encode(TEXTS.get(0), true),
               tokenizer.encode(TEXTS.get(4) + "Sure, " + TEXTS.get(3), true));
       for (GgmlType type : TYPES) {
-        Path gguf = dir.resolve(a + "-" + type + ".gguf");
+        Path gguf = dir.resolve(key + "-" + type + ".gguf");
         GgufExport.model(folder, gguf, GgufExport.Options.of(type));
         job(jobs, gguf, null, TEXTS, sequences);
         if (type != GgmlType.F32) {
-          TinyHfModels.writeDequantized(config, folder, type, dir.resolve(a + "-" + type));
+          TinyHfModels.writeDequantized(config, folder, type, dir.resolve(key + "-" + type));
         }
       }
-      Path adapter = dir.resolve(a + "-adapter");
-      Path merged = dir.resolve(a + "-merged");
-      TinyHfModels.writeAdapterAndMerged(config, folder, adapter, merged);
-      Path adapterGguf = dir.resolve(a + "-lora.gguf");
-      GgufExport.adapter(adapter, folder, adapterGguf);
-      job(jobs, dir.resolve(a + "-F32.gguf"), adapterGguf, List.of(), sequences.subList(0, 1));
-      pending.put(arch, new Case(config, folder, merged, sequences, null, null));
+      Path merged = null;
+      if (!tinyModel) {
+        Path adapter = dir.resolve(key + "-adapter");
+        merged = dir.resolve(key + "-merged");
+        TinyHfModels.writeAdapterAndMerged(config, folder, adapter, merged);
+        Path adapterGguf = dir.resolve(key + "-lora.gguf");
+        GgufExport.adapter(adapter, folder, adapterGguf);
+        job(jobs, dir.resolve(key + "-F32.gguf"), adapterGguf, List.of(), sequences.subList(0, 1));
+      }
+      pending.put(key, new Case(arch, config, folder, merged, sequences, null, null));
     }
     JsonNode answers = NodeLlamaCpp.run(interop, request, dir).get("answers");
     int i = 0;
-    for (Architecture arch : Architecture.values()) {
-      Case c = pending.get(arch);
+    for (Map.Entry<String, Case> e : pending.entrySet()) {
+      Case c = e.getValue();
       Map<GgmlType, JsonNode> byType = new HashMap<>();
       for (GgmlType type : TYPES) {
         byType.put(type, answers.get(i++));
       }
+      JsonNode lora = c.merged() == null ? null : answers.get(i++);
       CASES.put(
-          arch,
-          new Case(c.config(), c.folder(), c.merged(), c.sequences(), byType, answers.get(i++)));
+          e.getKey(),
+          new Case(c.arch(), c.config(), c.folder(), c.merged(), c.sequences(), byType, lora));
     }
+  }
+
+  private static List<List<ChatMessage>> chats() {
+    List<List<ChatMessage>> out = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      out.add(
+          List.of(
+              ChatMessage.user("Hello world! What is " + i + " plus " + i + "?"),
+              ChatMessage.assistant("The quick brown fox says " + (2 * i) + ", of course.")));
+    }
+    return out;
   }
 
   @AfterAll
@@ -180,9 +218,10 @@ class LlamaCppInteropTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Architecture.class)
-  void llamaCppTokenizesAsWeDo(Architecture arch) throws Exception {
-    Case c = CASES.get(arch);
+  @MethodSource("cases")
+  void llamaCppTokenizesAsWeDo(String key) throws Exception {
+    Case c = CASES.get(key);
+    String arch = key;
     Tokenizer tokenizer = Tokenizer.load(c.folder());
     for (GgmlType type : TYPES) {
       for (int i = 0; i < TEXTS.size(); i++) {
@@ -195,14 +234,13 @@ class LlamaCppInteropTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Architecture.class)
-  void llamaCppLogitsMatchOurs(Architecture arch) {
+  @MethodSource("cases")
+  void llamaCppLogitsMatchOurs(String arch) {
     Case c = CASES.get(arch);
     for (int s = 0; s < c.sequences().size(); s++) {
       for (GgmlType type : TYPES) {
         // quantized files are compared with our engine on the same quantized-dequantized weights
-        Path weights =
-            type == GgmlType.F32 ? c.folder() : dir.resolve(arch.name().toLowerCase() + "-" + type);
+        Path weights = type == GgmlType.F32 ? c.folder() : dir.resolve(arch + "-" + type);
         float[] ours = ourLogits(weights, c.sequences().get(s));
         JsonNode theirs = c.answers().get(type).get("logits").get(s);
         double diff = relativeMaxDiff(ours, theirs, c.config().vocabSize());
@@ -211,7 +249,7 @@ class LlamaCppInteropTest {
             arch, type, s, c.sequences().get(s).length, diff);
         assertThat(diff)
             .as("%s %s sequence %d", arch, type, s)
-            .isLessThanOrEqualTo(tolerance(arch, type));
+            .isLessThanOrEqualTo(tolerance(c.arch(), type));
       }
     }
   }
@@ -219,7 +257,7 @@ class LlamaCppInteropTest {
   @ParameterizedTest
   @EnumSource(Architecture.class)
   void llamaCppAppliesTheGgufLoraAdapterAsTheMergedModel(Architecture arch) {
-    Case c = CASES.get(arch);
+    Case c = CASES.get(arch.name().toLowerCase());
     int[] ids = c.sequences().get(0);
     JsonNode theirs = c.loraAnswer().get("logits").get(0);
     double diff = relativeMaxDiff(ourLogits(c.merged(), ids), theirs, c.config().vocabSize());
