@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.entity.core.Plugin;
 import dev.entity.core.PluginRegistry;
 import dev.entity.core.Stage;
+import dev.entity.core.resource.Memory;
 import dev.entity.core.workflow.Workflow;
 import dev.entity.core.workflow.WorkflowExecutor;
 import dev.entity.core.workflow.WorkflowResult;
@@ -12,9 +13,12 @@ import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.model.Architecture;
 import dev.entity.training.export.FileChecksums;
 import dev.entity.training.export.TinyExportModels;
+import dev.entity.training.hub.FakeHubServer;
+import dev.entity.training.hub.HubSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +47,13 @@ class ModelExportPluginTest {
   }
 
   static Run run(Path runFolder, Map<String, ?> config, Plugin<Plugin.NoConfig> think) {
+    return run(runFolder, config, think, null);
+  }
+
+  static Run run(
+      Path runFolder, Map<String, ?> config, Plugin<Plugin.NoConfig> think, HubSettings hub) {
     Run run = new Run();
-    ModelExportPlugin plugin = new ModelExportPlugin(() -> new CpuBackend(1), null);
+    ModelExportPlugin plugin = new ModelExportPlugin(() -> new CpuBackend(1), hub);
     Plugin<Plugin.NoConfig> probe =
         Plugin.of(
             "probe",
@@ -186,5 +195,63 @@ class ModelExportPluginTest {
             Map.of("export_format", "zip", "model_path", base.toString()),
             null);
     assertThat(bad.result.summary()).contains("export_format", "huggingface");
+  }
+
+  @Test
+  void evaluationsGoIntoTheCardAndTheMergedFolderIsPushed(@TempDir Path dir) throws Exception {
+    Plugin<Plugin.NoConfig> evaluation =
+        Plugin.of(
+            "fake_evaluation",
+            Plugin.NoConfig.class,
+            Set.of(Stage.THINK),
+            Set.of("memory"),
+            (context, c) -> {
+              context
+                  .resource(Memory.class)
+                  .addEvaluation(
+                      new Memory.Evaluation(
+                          context.runId(),
+                          3,
+                          "perplexity",
+                          4.25,
+                          Memory.Verdict.PASS,
+                          Instant.now()));
+              return null;
+            });
+    try (FakeHubServer hub = new FakeHubServer()) {
+      Path out = dir.resolve("out");
+      Run r =
+          run(
+              dir.resolve("run"),
+              Map.of(
+                  "export_format",
+                  "huggingface",
+                  "adapter_path",
+                  adapter.toString(),
+                  "base_model_path",
+                  base.toString(),
+                  "output_path",
+                  out.toString(),
+                  "push_to_hub",
+                  true,
+                  "hub_model_id",
+                  "me/tiny-merged",
+                  "private",
+                  true),
+              evaluation,
+              hub.settings(FakeHubServer.TOKEN));
+      assertThat(r.result).as(r.result.summary()).isInstanceOf(WorkflowResult.Completed.class);
+      String card = Files.readString(out.resolve("merged/README.md"));
+      assertThat(card).contains("| perplexity | 4.2500 |", "# me/tiny-merged");
+      assertThat(hub.problems).isEmpty();
+      assertThat(hub.committed)
+          .containsKeys("README.md", "config.json", "model.safetensors", "SHA256SUMS");
+      assertThat(hub.committed.get("model.safetensors"))
+          .isEqualTo(Files.readAllBytes(out.resolve("merged/model.safetensors")));
+      assertThat(r.stored.hubUrl()).endsWith("/me/tiny-merged");
+      assertThat(String.join("\n", r.said))
+          .contains("pushed to")
+          .doesNotContain(FakeHubServer.TOKEN);
+    }
   }
 }
