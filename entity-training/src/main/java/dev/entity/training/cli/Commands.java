@@ -14,9 +14,13 @@ final class Commands {
         new PrepareDatasetCommand(),
         new EstimateMemoryCommand(),
         new MakeTinyModelCommand(),
-        new PluginsCommand(),
         new GenerateCommand(),
         new ChatCommand(),
-        new BenchmarkCommand());
+        new ExportCommand(),
+        new MergeAdapterCommand(),
+        new ConvertToGgufCommand(),
+        new PushCommand(),
+        new BenchmarkCommand(),
+        new PluginsCommand());
   }
 }
