@@ -148,6 +148,14 @@ public interface Backend extends AutoCloseable {
       Tensor segments,
       float scale);
 
+  /**
+   * Inference attention of N new query rows against a key/value cache (no saved state, no
+   * backward): query row i sits at position {@code start + i} and attends to cached rows {@code 0
+   * .. start + i}. q, out (N, NH, HS); keys, values (S, NKV, HS) with S >= start + N, rows up to
+   * {@code start + N} filled (the new rows' keys and values included).
+   */
+  void attentionDecode(Tensor out, Tensor q, Tensor keys, Tensor values, long start, float scale);
+
   // ---- activations ----------------------------------------------------------------------------
 
   /** out = silu(gate) * up. All (N, OC). */

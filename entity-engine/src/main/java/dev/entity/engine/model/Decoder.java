@@ -8,6 +8,7 @@ package dev.entity.engine.model;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.format.safetensors.SafetensorsFolder;
+import dev.entity.engine.generate.KvCache;
 import dev.entity.engine.layer.Attention;
 import dev.entity.engine.layer.CrossEntropy;
 import dev.entity.engine.layer.Embedding;
@@ -273,6 +274,11 @@ public final class Decoder implements AutoCloseable {
     for (LoraLinear l : loraLayers) {
       l.setDisabled(disabled);
     }
+  }
+
+  /** Whether the LoRA adapters are now skipped ({@link #setAdaptersDisabled}). */
+  public boolean adaptersDisabled() {
+    return adaptersDisabled;
   }
 
   /**
@@ -541,6 +547,139 @@ public final class Decoder implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  // ---------------------------------------------------------------- cached decoding
+
+  /**
+   * Runs {@code tokens} (at most {@code cache.chunkRows()} of them) through the model as the
+   * continuation of the sequence in {@code cache}, at positions {@code cache.length()} onward:
+   * their keys and values are appended to the cache and the logits (V) of the last token are
+   * returned. No dropout, no gradients; the adapter switch ({@link #setAdaptersDisabled}) applies.
+   */
+  public float[] decode(KvCache cache, int[] tokens) {
+    int n = tokens.length;
+    int start = cache.length();
+    if (n == 0 || n > cache.chunkRows()) {
+      throw new EngineException(
+          "a decoding call takes 1 to " + cache.chunkRows() + " tokens, not " + n);
+    }
+    if (start + n > cache.capacity()) {
+      throw new EngineException(
+          "the sequence would reach "
+              + (start + n)
+              + " tokens but the KV cache holds "
+              + cache.capacity());
+    }
+    int[] positions = new int[n];
+    for (int i = 0; i < n; i++) {
+      positions[i] = start + i;
+      if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+        throw new EngineException(
+            "token id " + tokens[i] + " is outside the vocabulary of " + config.vocabSize());
+      }
+    }
+    if (family.positionEmbedding() != null && start + n > config.maxPositions()) {
+      throw new EngineException(
+          "position " + (start + n - 1) + " is outside the model's " + config.maxPositions());
+    }
+    if (blocks == null) {
+      acts.plan(1, 1);
+      buildLayers(acts.get("logits").dim(0));
+    }
+    for (LoraLinear l : loraLayers) {
+      l.setTraining(false);
+    }
+    KvCache.Workspace w = cache.work();
+    Tensor ids = uploadI32(w.hostIds().rows(0, n), tokens);
+    Tensor pos = uploadI32(w.hostPositions().rows(0, n), positions);
+    try {
+      Tensor x = w.x().rows(0, n); // (n, C)
+      Tensor y = w.y().rows(0, n); // (n, C)
+      backend.embeddingForward(x, ids, store.param(family.tokenEmbedding()));
+      if (family.positionEmbedding() != null) {
+        backend.embeddingForward(y, pos, store.param(family.positionEmbedding()));
+        backend.add(x, x, y);
+      }
+      Tensor ln = w.ln().rows(0, n);
+      Tensor mean = w.mean().rows(0, n);
+      Tensor rstd = w.rstd().rows(0, n);
+      Tensor lora = w.lora() == null ? null : w.lora().rows(0, n);
+      Tensor q = w.q().rows(0, n);
+      Tensor att = w.att().rows(0, n);
+      int heads = config.numHeads();
+      int kvHeads = config.numKvHeads();
+      int hs = config.headDim();
+      for (int l = 0; l < blocks.length; l++) {
+        String p = family.layerPrefix(l);
+        Attention a = blocks[l].attention();
+        Tensor k = cache.keys(l).rows(start, n); // (n, NKV*HS)
+        Tensor v = cache.values(l).rows(start, n);
+        norm(p + family.attentionNorm()).forward(ln, mean, rstd, x);
+        Projection[] qkv = a.qkv();
+        if (qkv.length == 1) {
+          qkv[0].forward(new Tensor[] {q, k, v}, saved(qkv[0], lora), ln, 0);
+        } else {
+          qkv[0].forward(q, saved(qkv[0], lora), ln, 0);
+          qkv[1].forward(k, saved(qkv[1], lora), ln, 0);
+          qkv[2].forward(v, saved(qkv[2], lora), ln, 0);
+        }
+        if (invFreq != null) {
+          backend.rope(q.reshape(n, heads, hs), pos, invFreq, false);
+          backend.rope(k.reshape(n, kvHeads, hs), pos, invFreq, false);
+        }
+        backend.attentionDecode(
+            att.reshape(n, heads, hs),
+            q.reshape(n, heads, hs),
+            cache.keys(l).reshape(cache.capacity(), kvHeads, hs),
+            cache.values(l).reshape(cache.capacity(), kvHeads, hs),
+            start,
+            (float) (1.0 / Math.sqrt(hs)));
+        a.out().forward(y, saved(a.out(), lora), att, 0);
+        backend.add(x, x, y);
+        norm(p + family.mlpNorm()).forward(ln, mean, rstd, x);
+        Mlp mlp = blocks[l].mlp();
+        Projection[] mp = mlp.projections();
+        Tensor[] mlpLora = new Tensor[mp.length];
+        for (int i = 0; i < mp.length; i++) {
+          mlpLora[i] = saved(mp[i], lora);
+        }
+        mlp.forward(
+            y,
+            new Mlp.Saved(
+                w.h1().rows(0, n),
+                mlp.needsSecondHidden() ? w.h2().rows(0, n) : null,
+                w.act().rows(0, n),
+                mlpLora),
+            ln,
+            0);
+        backend.add(x, x, y);
+      }
+      Tensor last = ln.rows(n - 1, 1); // (1, C)
+      finalNorm.forward(last, mean.rows(0, 1), rstd.rows(0, 1), x.rows(n - 1, 1));
+      head.logits(w.logits(), last);
+      cache.advance(n);
+      backend.download(w.hostLogits(), w.logits());
+      return w.hostLogits().data().toArray(ValueLayout.JAVA_FLOAT);
+    } finally {
+      freeUpload(ids);
+      freeUpload(pos);
+    }
+  }
+
+  private static Tensor saved(Projection p, Tensor lora) {
+    return p.savedWidth() > 0 ? lora : null;
+  }
+
+  private Tensor uploadI32(Tensor host, int[] values) {
+    host.data().copyFrom(java.lang.foreign.MemorySegment.ofArray(values));
+    return backend.upload(host);
+  }
+
+  private void freeUpload(Tensor t) {
+    if (t.device() != Device.CPU) { // on the host, upload returned the staging tensor itself
+      backend.free(t);
+    }
   }
 
   static Tensor hostF32(Arena arena, float[] values) {

@@ -44,6 +44,9 @@ final class JinjaRenderer {
                 .withLstripBlocks(true)
                 .withElResolver(resolver)
                 .withFailOnUnknownTokens(false)
+                // Message content is data: "{{ x }}" in a user's code sample must stay text.
+                // Jinjava would otherwise render template syntax found inside rendered values.
+                .withNestedInterpretationEnabled(false)
                 .build());
     j.registerFunction(
         new ELFunctionDefinition(

@@ -108,6 +108,17 @@ class ChatTemplateTest {
   }
 
   @Test
+  void templateSyntaxInsideMessagesIsPlainText() {
+    // Code in training data (Jinja, Go templates, Vue) must come out verbatim, not be rendered.
+    String code = "{{ user.name }} {% if x %}y{% endif %} {# note #} {{- trim -}}";
+    ChatTemplate qwen = ChatTemplate.of("qwen2", QWEN2, null, "<|im_end|>");
+    String out =
+        qwen.render(List.of(ChatMessage.user(code), ChatMessage.assistant("{{ 7 * 6 }}")), false);
+    assertThat(out).contains("<|im_start|>user\n" + code + "<|im_end|>");
+    assertThat(out).contains("<|im_start|>assistant\n{{ 7 * 6 }}<|im_end|>");
+  }
+
+  @Test
   void builtInChatmlMatchesQwenWhenSystemGiven() {
     ChatTemplate builtIn = ChatTemplate.builtIn("chatml", fixture("qwen2"));
     ChatTemplate qwen = ChatTemplate.of("qwen2", QWEN2, null, "<|im_end|>");

@@ -14,6 +14,13 @@ final class Commands {
         new PrepareDatasetCommand(),
         new EstimateMemoryCommand(),
         new MakeTinyModelCommand(),
+        new GenerateCommand(),
+        new ChatCommand(),
+        new ExportCommand(),
+        new MergeAdapterCommand(),
+        new ConvertToGgufCommand(),
+        new PushCommand(),
+        new BenchmarkCommand(),
         new PluginsCommand());
   }
 }

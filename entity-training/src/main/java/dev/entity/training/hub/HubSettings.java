@@ -70,6 +70,19 @@ public record HubSettings(URI endpoint, Optional<String> token, Path hubCache, b
         };
   }
 
+  /**
+   * Whether {@code uri} has the endpoint's scheme, host and port: only such requests may carry the
+   * token (never a storage URL the Hub redirects to or hands out for uploads).
+   */
+  public boolean isEndpointOrigin(URI uri) {
+    return uri.getScheme() != null
+        && uri.getScheme().equalsIgnoreCase(endpoint.getScheme())
+        && uri.getHost() != null
+        && endpoint.getHost() != null
+        && uri.getHost().equalsIgnoreCase(endpoint.getHost())
+        && uri.getPort() == endpoint.getPort();
+  }
+
   /** The same settings, online or offline. */
   public HubSettings withOffline(boolean value) {
     return new HubSettings(endpoint, token, hubCache, value);

@@ -11,7 +11,7 @@ import dev.entity.core.Stage;
 import dev.entity.core.resource.Memory;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.BackendProvider;
+import dev.entity.engine.backend.Backends;
 import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.Batch;
@@ -42,7 +42,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
@@ -420,17 +419,7 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
   }
 
   private static Backend backend(String device) {
-    String name = device == null ? "cpu" : device;
-    for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-      if (p.name().equals(name)) {
-        if (p.unavailableReason() != null) {
-          throw new EntityException(
-              "device " + name + " is not usable here: " + p.unavailableReason());
-        }
-        return p.create(0);
-      }
-    }
-    throw new EntityException("device: no " + name + " backend in this build; use device: cpu");
+    return Backends.open(device == null ? "cpu" : device, 0);
   }
 
   private static TrainingSession open(

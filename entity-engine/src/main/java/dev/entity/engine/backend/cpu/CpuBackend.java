@@ -422,6 +422,12 @@ public final class CpuBackend implements Backend {
     }
   }
 
+  @Override
+  public void attentionDecode(
+      Tensor out, Tensor q, Tensor keys, Tensor values, long start, float scale) {
+    CpuDecodeAttention.forward(pool, scalar, out, q, keys, values, start, scale);
+  }
+
   // ---- activations ----------------------------------------------------------------------------
 
   @Override
