@@ -54,7 +54,7 @@ import picocli.CommandLine.Spec;
     name = "quickstart",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    header = "Run the pipeline on built-in defaults: sample data, a tiny model made on the spot.",
+    header = "Run all six stages on built-in defaults: sample data, a tiny model made on the spot.",
     description = {
       "Makes a tiny llama (2 layers, hidden 256, 512-token vocabulary, random weights, a BPE"
           + " tokenizer learned from the dataset, ChatML template) in model/ of the run folder"
@@ -62,15 +62,19 @@ import picocli.CommandLine.Spec;
           + " configs/quickstart.yaml on data/sample.jsonl (100 alpaca records):",
       "  input  load, validate and split the dataset; write the split to dataset/",
       "  parse  check the LoRA config against the model, estimate memory, auto-adjust",
-      "and says which later stages are not built yet. Everything written stays inside the run"
-          + " folder.",
+      "  do     train a LoRA adapter for 40 steps: final-model/, checkpoints, metrics, report",
+      "  review perplexity, BLEU, ROUGE and sample answers against the base model: PASS/FAIL",
+      "  output export/: the adapter, the merged model, a Q8_0 GGUF, an Ollama Modelfile",
+      "About a minute on 2 CPU cores. Everything written stays inside the run folder; the"
+          + " loss trend and where each file is are printed at the end.",
       ""
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train quickstart",
       "  entity-train quickstart --output /tmp/qs --dataset my-data.jsonl",
-      "  entity-train quickstart --model models/smollm2-135m lora_r=8"
+      "  entity-train quickstart --model models/smollm2-135m lora_r=8",
+      "  entity-train quickstart max_steps=5 training_config.max_seq_length=256"
     })
 final class QuickstartCommand implements Callable<Integer> {
 
@@ -230,6 +234,7 @@ final class QuickstartCommand implements Callable<Integer> {
     {"model", "the tiny base model (random weights)"},
     {"dataset", "the split: train.jsonl, validation.jsonl"},
     {"final-model", "the trained LoRA adapter (PEFT layout) with the tokenizer and trainer state"},
+    {"export", "adapter/ (PEFT), merged/ (HF folder), gguf/ (llama.cpp), Modelfile (Ollama)"},
     {"report.md report.html loss.png", "the run report and the loss curve"},
     {"metrics.jsonl metrics.csv tensorboard", "every logged metric"},
     {"events.jsonl", "every event of the run"}

@@ -66,18 +66,24 @@ class QuickstartCommandTest {
             "logging_steps=1",
             "evaluation_steps=2",
             "save_steps=2",
-            "max_seq_length=128");
+            "training_config.max_seq_length=128");
 
     assertThat(cli.code()).as(cli.toString()).isZero();
     assertThat(cli.out())
         .contains("(--model)")
         .contains("sample.jsonl: alpaca format, 100 records")
         .contains("90 for training, 10 for validation")
-        .contains("do     fine_tuning")
+        .contains("do     fine_tuning", "review evaluation", "output model_export")
+        .containsPattern("Evaluation \\(review, evaluation\\): (PASS|FAIL) on 10 conversations")
+        .containsPattern("perplexity +\\d+\\.\\d{4} +base +\\d+\\.\\d{4} +change [-+]")
+        .contains("bleu", "rougeL", "prompt: ", "tuned: ", "base: ")
+        .contains("gguf: ", "model-q8_0.gguf", "Modelfile")
+        .doesNotContain("Not in this workflow")
         .contains("Memory estimate (")
         .containsPattern("Training loss \\d+\\.\\d\\d \\(step 1\\) -> \\d+\\.\\d\\d \\(step 4\\)")
         .containsPattern("validation loss [^;]+ -> [^;]+ \\(step 4\\), perplexity")
         .contains("final-model/", "report.md report.html loss.png", "metrics.jsonl metrics.csv")
+        .contains("export/ ")
         .contains("checkpoint-2/ checkpoint-4/")
         .contains("Done in");
     assertThat(Files.readAllLines(folder.resolve("dataset/train.jsonl"))).hasSize(90);
@@ -86,10 +92,14 @@ class QuickstartCommandTest {
     assertThat(folder.resolve("final-model/adapter_model.safetensors")).isRegularFile();
     assertThat(folder.resolve("final-model/adapter_config.json")).isRegularFile();
     assertThat(folder.resolve("report.md")).isRegularFile();
+    assertThat(folder.resolve("export/adapter/adapter_model.safetensors")).isRegularFile();
+    assertThat(folder.resolve("export/merged/model.safetensors")).isRegularFile();
+    assertThat(folder.resolve("export/gguf/model-q8_0.gguf")).isRegularFile();
+    assertThat(folder.resolve("export/Modelfile")).content().contains("TEMPLATE", "<|im_end|>");
     assertThat(folder.resolve("model")).doesNotExist();
 
     // a second run in the same folder lists only its own checkpoints
-    Cli again = quickstartOnSmallModel("max_steps=1", "max_seq_length=128");
+    Cli again = quickstartOnSmallModel("max_steps=1", "training_config.max_seq_length=128");
     assertThat(again.code()).as(again.toString()).isZero();
     assertThat(again.out())
         .doesNotContain("checkpoint-2/")
@@ -123,7 +133,14 @@ class QuickstartCommandTest {
   void makesTheQuickstartModelInTheRunFolderAndReusesItOnTheNextRun() throws IOException {
     Path folder = dir.resolve("qs");
     Cli first =
-        Cli.run("quickstart", "--output", folder.toString(), "max_steps=1", "max_seq_length=64");
+        Cli.run(
+            "quickstart",
+            "--output",
+            folder.toString(),
+            "max_steps=1",
+            "training_config.max_seq_length=64",
+            "max_eval_samples=1",
+            "export_format=[adapter]");
     assertThat(first.code()).as(first.toString()).isZero();
     assertThat(first.out())
         .contains("a tiny llama (2 layers, hidden 256, vocabulary 512")
@@ -141,7 +158,14 @@ class QuickstartCommandTest {
 
     FileTime written = Files.getLastModifiedTime(model.resolve("model.safetensors"));
     Cli again =
-        Cli.run("quickstart", "--output", folder.toString(), "max_steps=1", "max_seq_length=64");
+        Cli.run(
+            "quickstart",
+            "--output",
+            folder.toString(),
+            "max_steps=1",
+            "training_config.max_seq_length=64",
+            "max_eval_samples=1",
+            "export_format=[adapter]");
     assertThat(again.code()).as(again.toString()).isZero();
     assertThat(again.out()).contains("reused");
     assertThat(Files.getLastModifiedTime(model.resolve("model.safetensors"))).isEqualTo(written);
@@ -223,7 +247,8 @@ class QuickstartCommandTest {
 
   @Test
   void overridesReachThePlugins() {
-    Cli cli = quickstartOnSmallModel("lora_r=4", "max_seq_length=128", "max_steps=1");
+    Cli cli =
+        quickstartOnSmallModel("lora_r=4", "training_config.max_seq_length=128", "max_steps=1");
     assertThat(cli.code()).as(cli.toString()).isZero();
     assertThat(cli.out()).contains("max_seq_length 128");
     Cli bad = quickstartOnSmallModel("lora_rr=4");
