@@ -17,7 +17,8 @@ Examples:
   scripts/run_docker.sh train --config configs/lora_cpu.yaml --model /models/smollm2-135m \
       --dataset /data/my-data.jsonl --output /runs/my-run
 
-GPU passthrough needs the NVIDIA driver and the NVIDIA Container Toolkit on the host
+Adds --gpus all when nvidia-smi works. GPU passthrough needs the NVIDIA driver and the
+NVIDIA Container Toolkit on the host
 (docs/FAQ.md, "Docker and GPU passthrough").
 USAGE
 }
