@@ -540,6 +540,22 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void nf4Dequantize(Tensor out, Tensor packed, Tensor absmax) {
+    CpuNf4.checkNf4(out, packed, absmax);
+    pool.range(
+        absmax.elementCount(), 256, (from, to) -> CpuNf4.dequantize(out, packed, absmax, from, to));
+  }
+
+  @Override
+  public void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, float offset) {
+    CpuNf4.checkAbsmax(out, codes, scales);
+    pool.range(
+        out.elementCount(),
+        1 << 14,
+        (from, to) -> CpuNf4.absmax(out, codes, scales, offset, from, to));
+  }
+
+  @Override
   public synchronized void close() {
     if (closed) {
       return;
