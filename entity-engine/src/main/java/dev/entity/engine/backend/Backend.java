@@ -201,10 +201,11 @@ public interface Backend extends AutoCloseable {
 
   /**
    * Double-quantized NF4 absmax values: {@code out[i] = dynamic8[codes[i]] * scales[i / 256] +
-   * offset} with bitsandbytes' signed dynamic 8-bit map ({@code
-   * dev.entity.engine.quant.DynamicMap}). out (M) F32; codes (M) U8; scales (ceil(M/256)) F32.
+   * offset[0]} with bitsandbytes' signed dynamic 8-bit map ({@code
+   * dev.entity.engine.quant.DynamicMap}). out (M) F32; codes (M) U8; scales (ceil(M/256)) F32;
+   * offset (1) F32, a device scalar, so reloading a weight needs no host-side state.
    */
-  void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, float offset);
+  void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, Tensor offset);
 
   // ---- optimizer ------------------------------------------------------------------------------
 

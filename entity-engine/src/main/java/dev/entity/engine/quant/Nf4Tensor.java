@@ -18,10 +18,10 @@ import java.util.Arrays;
  * @param absmax (M) F32 absmax values, or (S) F32 scales of {@code absmaxCodes} with double
  *     quantization
  * @param absmaxCodes (M) U8 8-bit absmax codes, or null without double quantization
- * @param offset the absmax offset (double quantization only)
+ * @param offset (1) F32 the absmax offset, or null without double quantization
  */
 public record Nf4Tensor(
-    long[] shape, Tensor packed, Tensor absmax, Tensor absmaxCodes, float offset) {
+    long[] shape, Tensor packed, Tensor absmax, Tensor absmaxCodes, Tensor offset) {
 
   public Nf4Tensor {
     shape = shape.clone();
@@ -32,7 +32,9 @@ public record Nf4Tensor(
             && (absmaxCodes == null
                 ? absmax.elementCount() == blocks
                 : absmaxCodes.elementCount() == blocks
-                    && absmax.elementCount() == DynamicMap.blocks(blocks));
+                    && absmax.elementCount() == DynamicMap.blocks(blocks)
+                    && offset != null
+                    && offset.elementCount() == 1);
     if (!ok) {
       throw new IllegalArgumentException(
           "NF4 parts " + packed + ", " + absmax + ", " + absmaxCodes + " do not fit " + n);

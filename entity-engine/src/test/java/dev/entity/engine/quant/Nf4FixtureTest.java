@@ -102,7 +102,7 @@ class Nf4FixtureTest {
                   DType.U8,
                   dq.absmaxCodes().length,
                   MemorySegment.ofArray(dq.absmaxCodes())),
-              dq.offset());
+              host(arena, DType.F32, 1, MemorySegment.ofArray(new float[] {dq.offset()})));
       Tensor absScratch = backend.allocate(DType.F32, dq.absmaxCodes().length + 7);
       Tensor f32 = backend.allocate(DType.F32, input.length);
       Tensor bf16 = backend.allocate(DType.BF16, input.length);
@@ -196,9 +196,9 @@ class Nf4FixtureTest {
     try (Arena arena = Arena.ofShared()) {
       Tensor u8 = host(arena, DType.U8, 4, MemorySegment.ofArray(new byte[4]));
       Tensor f32 = host(arena, DType.F32, 1, MemorySegment.ofArray(new float[1]));
-      assertThatThrownBy(() -> new Nf4Tensor(new long[] {2, 5}, u8, f32, null, 0f))
+      assertThatThrownBy(() -> new Nf4Tensor(new long[] {2, 5}, u8, f32, null, null))
           .hasMessageContaining("do not fit 10");
-      Nf4Tensor ok = new Nf4Tensor(new long[] {2, 4}, u8, f32, null, 0f);
+      Nf4Tensor ok = new Nf4Tensor(new long[] {2, 4}, u8, f32, null, null);
       Tensor out = host(arena, DType.F32, 9, MemorySegment.ofArray(new float[9]));
       assertThatThrownBy(() -> backend.nf4Dequantize(out, u8, f32))
           .hasMessageContaining("packed NF4 codes must have 5 elements");

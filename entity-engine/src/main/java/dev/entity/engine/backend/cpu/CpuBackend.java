@@ -547,12 +547,13 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, float offset) {
-    CpuNf4.checkAbsmax(out, codes, scales);
+  public void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, Tensor offset) {
+    CpuNf4.checkAbsmax(out, codes, scales, offset);
+    float shift = CpuElements.getF32(offset.data(), 0);
     pool.range(
         out.elementCount(),
         1 << 14,
-        (from, to) -> CpuNf4.absmax(out, codes, scales, offset, from, to));
+        (from, to) -> CpuNf4.absmax(out, codes, scales, shift, from, to));
   }
 
   @Override

@@ -73,9 +73,10 @@ final class CpuNf4 {
     }
   }
 
-  static void checkAbsmax(Tensor out, Tensor codes, Tensor scales) {
+  static void checkAbsmax(Tensor out, Tensor codes, Tensor scales, Tensor offset) {
     long m = out.elementCount();
-    CpuElements.requireF32(out, scales);
+    CpuElements.requireF32(out, scales, offset);
+    CpuElements.requireCount(offset, 1, "absmax offset");
     if (codes.dtype() != DType.U8) {
       throw new IllegalArgumentException("absmax codes must be U8: " + codes);
     }
