@@ -392,6 +392,16 @@ public final class ParameterStore implements AutoCloseable {
       throw new IllegalArgumentException(
           "host tensor " + host + " does not fit " + Arrays.toString(dst.shape()));
     }
+    if (!host.data().isAccessibleBy(ANOTHER_THREAD)) {
+      // A confined host segment (an Arena.ofConfined copy) cannot be read by the CPU backend's
+      // workers, which convert large tensors in parallel: stage it in a shared segment.
+      try (Arena shared = Arena.ofShared()) {
+        MemorySegment copy = shared.allocate(host.byteSize(), 64);
+        copy.copyFrom(host.data());
+        copyFromHost(dst, new Tensor(host.dtype(), host.shape(), copy, host.device()));
+      }
+      return;
+    }
     Tensor src = backend.upload(host);
     try {
       backend.convert(dst, src.reshape(dst.shape()));
@@ -401,6 +411,8 @@ public final class ParameterStore implements AutoCloseable {
       }
     }
   }
+
+  private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
 
   /** An F32 host copy of parameter {@code name} in {@code arena}; NF4 slots are dequantized. */
   public Tensor toHost(String name, Arena arena) {
