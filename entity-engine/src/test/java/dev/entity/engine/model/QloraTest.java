@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
+import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.lora.LoraMerge;
 import dev.entity.engine.model.ParameterStore.Slot;
@@ -13,7 +14,9 @@ import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.tensor.DType;
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -191,6 +194,30 @@ class QloraTest {
         float[] actual = merged.logits(ref.batch(), rows);
         Compare.close("merged qlora logits " + arch, actual, expected, 2e-2, 0);
         assertThat(actual).isNotEqualTo(expected); // BF16 rounding happened
+      }
+    }
+  }
+
+  /**
+   * A QLoRA run's adapter saved as PEFT and reopened over the same NF4 base gives the same bits.
+   */
+  @Test
+  void savedAdapterReopensOverTheSameNf4Base(@TempDir Path tmp) {
+    try (HfReference ref = new HfReference("gpt2")) {
+      Decoder.Options options = qlora("gpt2", Nf4Config.qlora());
+      float[] trained;
+      try (TrainingSession s =
+          TrainingSession.open(backend, ref.model(), options, AdamW.Config.torch(0f))) {
+        for (int step = 0; step < 2; step++) {
+          s.zeroGrad();
+          s.accumulate(ref.batch(), 1f);
+          s.step(1e-2f, 1.0);
+        }
+        trained = s.decoder().logits(ref.batch(), ref.tokenRows());
+        LoraAdapter.save(s.decoder(), tmp, ref.model().toString());
+      }
+      try (Decoder reopened = LoraAdapter.open(backend, ref.model(), tmp, options)) {
+        assertThat(reopened.logits(ref.batch(), ref.tokenRows())).containsExactly(trained);
       }
     }
   }

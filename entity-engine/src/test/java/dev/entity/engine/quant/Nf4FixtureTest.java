@@ -113,6 +113,14 @@ class Nf4FixtureTest {
             .containsExactly(bits(floats(c + ".dequant_f32")));
         assertThat(bf16.data().toArray(ValueLayout.JAVA_BYTE))
             .containsExactly(bytes(c + ".dequant_bf16_bits"));
+        Tensor f16 = backend.allocate(DType.F16, input.length);
+        t.dequantize(backend, f16, absScratch);
+        float[] ref = floats(c + ".dequant_f32");
+        short[] halves = f16.data().toArray(ValueLayout.JAVA_SHORT);
+        for (int i = 0; i < ref.length; i++) {
+          assertThat(halves[i]).as("f16 %d", i).isEqualTo(Float.floatToFloat16(ref[i]));
+        }
+        backend.free(f16);
       } finally {
         backend.free(absScratch);
         backend.free(f32);

@@ -33,42 +33,43 @@ final class CpuNf4 {
     CpuElements.requireCount(absmax, Nf4.blocks(n), "NF4 absmax");
   }
 
-  /** Values of 64-blocks [fromBlock, toBlock) of out (N) from packed (ceil(N/2)) and absmax (M). */
+  /**
+   * Values of 64-blocks [fromBlock, toBlock) of out (N) from packed (ceil(N/2)) and absmax (M):
+   * each block's bytes are read in one bulk copy, decoded into a small array and written back in
+   * one bulk copy (two table lookups and a multiply per byte, no per-element segment access).
+   */
   static void dequantize(Tensor out, Tensor packed, Tensor absmax, long fromBlock, long toBlock) {
     long n = out.elementCount();
     MemorySegment codes = packed.data();
     MemorySegment scales = absmax.data();
     MemorySegment dst = out.data();
     DType dtype = out.dtype();
+    byte[] bytes = new byte[Nf4.BLOCK / 2];
+    float[] values = new float[Nf4.BLOCK];
+    short[] halves = new short[Nf4.BLOCK];
     for (long b = fromBlock; b < toBlock; b++) {
-      float scale = CpuElements.getF32(scales, b);
       long from = b * Nf4.BLOCK;
-      long to = Math.min(n, from + Nf4.BLOCK);
-      for (long i = from; i < to; i += 2) {
-        int packedByte = codes.get(ValueLayout.JAVA_BYTE, i >> 1);
-        float hi = NF4[(packedByte >> 4) & 0xF] * scale;
-        float lo = NF4[packedByte & 0xF] * scale;
-        boolean pair = i + 1 < to;
-        switch (dtype) {
-          case F32 -> {
-            CpuElements.setF32(dst, i, hi);
-            if (pair) {
-              CpuElements.setF32(dst, i + 1, lo);
-            }
+      int count = (int) Math.min(Nf4.BLOCK, n - from);
+      int pairs = (count + 1) / 2;
+      MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, from >> 1, bytes, 0, pairs);
+      float scale = CpuElements.getF32(scales, b);
+      for (int j = 0; j < pairs; j++) {
+        int c = bytes[j];
+        values[2 * j] = NF4[(c >> 4) & 0xF] * scale;
+        values[2 * j + 1] = NF4[c & 0xF] * scale;
+      }
+      switch (dtype) {
+        case F32 -> MemorySegment.copy(values, 0, dst, CpuElements.F32, from * 4, count);
+        case BF16, F16 -> {
+          for (int j = 0; j < count; j++) {
+            halves[j] =
+                dtype == DType.BF16
+                    ? CpuElements.floatToBf16(values[j])
+                    : Float.floatToFloat16(values[j]);
           }
-          case BF16 -> {
-            dst.setAtIndex(CpuElements.S16, i, CpuElements.floatToBf16(hi));
-            if (pair) {
-              dst.setAtIndex(CpuElements.S16, i + 1, CpuElements.floatToBf16(lo));
-            }
-          }
-          default -> {
-            CpuElements.write(out, i, hi);
-            if (pair) {
-              CpuElements.write(out, i + 1, lo);
-            }
-          }
+          MemorySegment.copy(halves, 0, dst, CpuElements.S16, from * 2, count);
         }
+        case I32, U8 -> throw new IllegalArgumentException("not a float tensor: " + out);
       }
     }
   }
