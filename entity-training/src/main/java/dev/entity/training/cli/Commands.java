@@ -13,6 +13,7 @@ final class Commands {
         new TrainCommand(),
         new PrepareDatasetCommand(),
         new EstimateMemoryCommand(),
+        new BenchmarkCommand(),
         new PluginsCommand());
   }
 }
