@@ -54,24 +54,8 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  static final class ModelSource {
-    @Option(
-        names = "--shape",
-        paramLabel = "NAME",
-        required = true,
-        description = "A built-in model shape, e.g. smollm2-135m.")
-    String shape;
-
-    @Option(
-        names = "--model",
-        paramLabel = "DIR",
-        required = true,
-        description = "A model folder (or its config.json); only its shape is used.")
-    Path model;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "1")
-  ModelSource source;
+  EstimateMemoryCommand.ModelSource source; // --model DIR | --shape NAME, as estimate-memory
 
   @Option(
       names = "--method",
