@@ -29,12 +29,13 @@ import picocli.CommandLine.Option;
     },
     footerHeading = "%nGetting started:%n",
     footer = {
-      "  entity-train quickstart                  the pipeline on sample data, in seconds",
+      "  entity-train quickstart                  all six stages on sample data and a tiny"
+          + " model, about a minute",
       "  entity-train train --config configs/lora_cpu.yaml --model DIR",
       "  entity-train help COMMAND                options and examples of a command",
       "",
-      "Today the input (dataset) and parse (training config, memory estimate) stages run;"
-          + " training, evaluation and export are being built."
+      "Stages: input (dataset), parse (training config, memory estimate), do (LoRA or full"
+          + " fine-tuning), review (evaluation), output (export); QLoRA is being built."
     },
     subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -15,21 +15,22 @@ import java.util.Map;
 /**
  * The plan a run shows after PARSE: the dataset the INPUT stage loaded and the training config,
  * device and memory estimate the PARSE stage settled on, as read back from memory; and the note on
- * the stages that are not built yet. Text only; {@link TrainingJob} decides when to print it.
+ * the stages the workflow leaves out. Text only; {@link TrainingJob} decides when to print it.
  */
 final class PlanReport {
 
-  /** What each later stage will do, for stages a workflow leaves empty. */
+  /** What each later stage does and its plugin, for stages a workflow leaves empty. */
   static final Map<Stage, String> LATER_STAGES =
       Map.of(
           Stage.DO,
-          "DO (training): fine-tune the model with full, LoRA or QLoRA training, with"
+          "DO (fine_tuning): fine-tune the model with full or LoRA training, with"
               + " checkpoints, resume and metrics",
           Stage.REVIEW,
           "REVIEW (evaluation): perplexity, BLEU, ROUGE, sample generations and a comparison"
               + " with the base model, with PASS/FAIL thresholds",
           Stage.OUTPUT,
-          "OUTPUT (export): Hugging Face folder, PEFT adapter, merged model, GGUF and Ollama");
+          "OUTPUT (model_export): Hugging Face folder, PEFT adapter, merged model, GGUF and"
+              + " Ollama");
 
   private PlanReport() {}
 
@@ -140,7 +141,8 @@ final class PlanReport {
     if (lines.isEmpty()) {
       return "";
     }
-    return "Not built yet (they land in later issues; this run stops after the stages above):\n"
+    return "Not in this workflow (add the plugin to the stage to run it; this run stopped after"
+        + " the stages above):\n"
         + String.join("\n", lines)
         + "\n";
   }

@@ -18,6 +18,7 @@ import dev.entity.core.workflow.WorkflowExecutor;
 import dev.entity.core.workflow.WorkflowResult;
 import dev.entity.core.workflow.WorkflowYaml;
 import dev.entity.training.plugins.DatasetLoaderPlugin;
+import dev.entity.training.plugins.EvaluationPlugin;
 import dev.entity.training.plugins.PreparedDataset;
 import dev.entity.training.plugins.TrainingConfigPlugin;
 import dev.entity.training.plugins.TrainingPlan;
@@ -42,7 +43,7 @@ import java.util.function.Function;
  * ${ENV}} substitution), maps the {@code --dataset/--model/--output/--resume} flags and the {@code
  * key=value} overrides onto the plugins that have those keys, adds a plan review after PARSE that
  * prints the dataset, config and memory estimate (and, interactively, asks before going on), runs
- * it once, and says which later stages are not built yet. A failed run becomes an {@link
+ * it once, and says which later stages the workflow leaves out. A failed run becomes an {@link
  * EntityException} naming the plugin and stage.
  */
 final class TrainingJob {
@@ -59,6 +60,9 @@ final class TrainingJob {
 
   /** The name of the plan review step added to THINK. */
   static final String REVIEW_STEP = "plan_review";
+
+  /** The name of the step added at the end of REVIEW that prints the evaluation's verdict. */
+  static final String VERDICT_STEP = "verdict_report";
 
   /**
    * What to run.
@@ -120,10 +124,8 @@ final class TrainingJob {
         resumeNote =
             "--resume "
                 + resume
-                + " was checked, but training (the DO stage) is not built yet, so there is"
-                + " nothing to resume; the trainer will take it as "
-                + RESUME_KEY
-                + ".";
+                + " was checked, but this workflow does not train (no fine_tuning in its do"
+                + " stage), so there is nothing to resume.";
       } else {
         applyFlag(overrides, pluginKeys, "--resume", RESUME_KEY, TextNode.valueOf(resume), true);
       }
@@ -140,6 +142,10 @@ final class TrainingJob {
     }
     builder.add(Stage.THINK, reviewStep(base, request.interactive()), new Plugin.NoConfig());
     Workflow draft = builder.build();
+    if (!draft.steps(Stage.REVIEW).isEmpty()) {
+      builder.add(Stage.REVIEW, verdictStep(), new Plugin.NoConfig());
+      draft = builder.build();
+    }
     Optional<Path> outputDir = outputDir(draft);
     // One folder per run: the events and the dataset split go where the checkpoints will.
     Workflow workflow =
@@ -152,7 +158,7 @@ final class TrainingJob {
       List<String> names =
           workflow.steps(stage).stream()
               .map(step -> step.plugin().name())
-              .filter(name -> !name.equals(REVIEW_STEP))
+              .filter(name -> !name.equals(REVIEW_STEP) && !name.equals(VERDICT_STEP))
               .toList();
       if (!names.isEmpty()) {
         out.printf(Locale.ROOT, "  %-6s %s%n", stage.yamlName(), String.join(", ", names));
@@ -288,6 +294,22 @@ final class TrainingJob {
               + "; give a checkpoint folder (checkpoint-STEP in the output folder) or 'latest'");
     }
     return folder.toString();
+  }
+
+  /** The REVIEW step that prints what the evaluation found, when an evaluation ran. */
+  private Plugin<Plugin.NoConfig> verdictStep() {
+    return Plugin.of(
+        VERDICT_STEP,
+        Plugin.NoConfig.class,
+        Set.of(Stage.REVIEW),
+        Set.of("memory"),
+        (context, config) -> {
+          context
+              .recall(EvaluationPlugin.MEMORY_KEY, EvaluationPlugin.Result.class)
+              .ifPresent(result -> out.print(EvaluationReport.of(result)));
+          out.flush();
+          return null;
+        });
   }
 
   /** The THINK step that prints the plan and, interactively, asks before going on. */

@@ -55,7 +55,7 @@ class TrainCommandTest {
         .contains("tiny-model (llama")
         .contains("output_dir: " + dir.resolve("run"))
         .contains("r=16 on 7 linears")
-        .contains("Not built yet");
+        .contains("Not in this workflow");
     assertThat(dir.resolve("run/dataset/train.jsonl")).isRegularFile();
   }
 
@@ -180,7 +180,7 @@ class TrainCommandTest {
     assertThat(folder.code()).as(folder.toString()).isZero();
     assertThat(folder.out())
         .contains("--resume " + checkpoint + " was checked")
-        .contains("not built yet");
+        .contains("this workflow does not train");
 
     Cli latest = train("--resume", "latest");
     assertThat(latest.code()).isZero();
@@ -202,7 +202,7 @@ class TrainCommandTest {
 
     Cli yes = trainWithInput("y\n", "--interactive");
     assertThat(yes.code()).isZero();
-    assertThat(yes.out()).contains("[y/N]").contains("Not built yet").contains("Done in");
+    assertThat(yes.out()).contains("[y/N]").contains("Not in this workflow").contains("Done in");
   }
 
   @Test
