@@ -43,7 +43,10 @@ public interface Backend extends AutoCloseable {
 
   void zero(Tensor t);
 
-  /** {@code dst = src}, converting between F32, BF16 and F16 (round to nearest even). */
+  /**
+   * {@code dst = src}, converting between F32, BF16 and F16 (round to nearest even); for equal
+   * dtypes (U8 and I32 included) a plain copy.
+   */
   void convert(Tensor dst, Tensor src);
 
   // ---- elementwise ----------------------------------------------------------------------------
@@ -193,6 +196,24 @@ public interface Backend extends AutoCloseable {
    * Sum of all elements, in a fixed order, read back to the host (a scalar per step is allowed).
    */
   double sum(Tensor x);
+
+  // ---- quantization ---------------------------------------------------------------------------
+
+  /**
+   * NF4 dequantization in the bitsandbytes layout (see {@code dev.entity.engine.quant.Nf4}): {@code
+   * out[i] = nf4[code i] * absmax[i / 64]}, computed in F32 and rounded to out's dtype (F32, BF16
+   * or F16). out (N); packed (ceil(N/2)) U8, two codes per byte, the first value in the high
+   * nibble; absmax (ceil(N/64)) F32.
+   */
+  void nf4Dequantize(Tensor out, Tensor packed, Tensor absmax);
+
+  /**
+   * Double-quantized NF4 absmax values: {@code out[i] = dynamic8[codes[i]] * scales[i / 256] +
+   * offset[0]} with bitsandbytes' signed dynamic 8-bit map ({@code
+   * dev.entity.engine.quant.DynamicMap}). out (M) F32; codes (M) U8; scales (ceil(M/256)) F32;
+   * offset (1) F32, a device scalar, so reloading a weight needs no host-side state.
+   */
+  void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, Tensor offset);
 
   // ---- optimizer ------------------------------------------------------------------------------
 

@@ -229,7 +229,8 @@ public final class LoraAdapter {
         Decoder.load(
             backend,
             baseFolder,
-            new Decoder.Options(lora, options.frozenDType(), options.gradientCheckpointing()));
+            new Decoder.Options(
+                lora, options.frozenDType(), options.gradientCheckpointing(), options.nf4()));
     try {
       load(d, adapterFolder);
       return d;

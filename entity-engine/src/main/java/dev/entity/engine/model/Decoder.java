@@ -27,6 +27,7 @@ import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.lora.LoraInit;
 import dev.entity.engine.model.ParameterStore.Slot;
 import dev.entity.engine.model.ParameterStore.Storage;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
@@ -43,7 +44,8 @@ import java.util.Set;
  * The one decoder every family is assembled into: token (and, for GPT-2, position) embeddings, L
  * pre-norm {@link Block}s, a final norm, and the chunked LM head + cross-entropy. Parameters live
  * in a {@link ParameterStore} under Hugging Face names; full fine-tuning trains all of them, LoRA
- * only the adapters ({@link Options#lora()}), with frozen matrices optionally kept in BF16.
+ * only the adapters ({@link Options#lora()}), with frozen matrices optionally kept in BF16; QLoRA
+ * ({@link Options#nf4()}) keeps the blocks' linear weights in NF4.
  *
  * <p>Training: {@link #forwardBackward} runs forward, the loss and backward, accumulating gradients
  * (zero them with {@code store().zeroGrad()}); {@link #loss} and {@link #logits} evaluate without
@@ -56,14 +58,31 @@ public final class Decoder implements AutoCloseable {
    * How the decoder is trained.
    *
    * @param lora the adapter settings, or null for full fine-tuning
-   * @param frozenDType dtype of frozen matrices (F32, BF16 or F16)
+   * @param frozenDType dtype of frozen matrices that are not NF4 (F32, BF16 or F16)
    * @param gradientCheckpointing recompute each block in backward instead of keeping its state
+   * @param nf4 QLoRA: every linear weight of the blocks frozen in NF4 (embeddings, norms and the LM
+   *     head are not quantized, as in bitsandbytes), or null
    */
-  public record Options(LoraConfig lora, DType frozenDType, boolean gradientCheckpointing) {
+  public record Options(
+      LoraConfig lora, DType frozenDType, boolean gradientCheckpointing, Nf4Config nf4) {
     public Options {
       if (!frozenDType.isFloat()) {
         throw new EngineException("frozen weights must be F32, BF16 or F16, not " + frozenDType);
       }
+      if (nf4 != null && lora == null) {
+        throw new EngineException(
+            "4-bit (NF4) base weights are frozen, so they need LoRA adapters to train: use"
+                + " training_method: qlora with LoRA settings, or drop load_in_4bit");
+      }
+    }
+
+    public Options(LoraConfig lora, DType frozenDType, boolean gradientCheckpointing) {
+      this(lora, frozenDType, gradientCheckpointing, null);
+    }
+
+    /** QLoRA: LoRA adapters over NF4 block linears ({@code training_method: qlora}). */
+    public static Options qlora(LoraConfig lora, Nf4Config nf4) {
+      return new Options(lora, DType.F32, false, nf4);
     }
 
     public static Options full() {
@@ -75,11 +94,15 @@ public final class Decoder implements AutoCloseable {
     }
 
     public Options withFrozenDType(DType dtype) {
-      return new Options(lora, dtype, gradientCheckpointing);
+      return new Options(lora, dtype, gradientCheckpointing, nf4);
     }
 
     public Options withGradientCheckpointing(boolean on) {
-      return new Options(lora, frozenDType, on);
+      return new Options(lora, frozenDType, on, nf4);
+    }
+
+    public Options withNf4(Nf4Config config) {
+      return new Options(lora, frozenDType, gradientCheckpointing, config);
     }
   }
 
@@ -115,7 +138,7 @@ public final class Decoder implements AutoCloseable {
     this.family = Family.of(config);
     this.options = options;
     this.loraPaths = options.lora() == null ? Set.of() : options.lora().targetedPaths(config);
-    this.store = new ParameterStore(backend, slots(), compactDType());
+    this.store = new ParameterStore(backend, slots(), compactDType(), options.nf4());
     Tensor inv = null;
     try {
       if (family.rotary()) {
@@ -172,6 +195,7 @@ public final class Decoder implements AutoCloseable {
             ? Storage.TRAINABLE
             : options.frozenDType() == DType.F32 ? Storage.FROZEN : Storage.FROZEN_COMPACT;
     boolean transposed = family.linearsTransposedInFiles();
+    Storage linear = options.nf4() != null ? Storage.FROZEN_NF4 : matrix;
     long c = config.hiddenSize();
     List<Slot> s = new ArrayList<>();
     // Embedding tables are matrices too: the backend's lookup reads BF16/F16 tables.
@@ -191,7 +215,7 @@ public final class Decoder implements AutoCloseable {
           mlpNormAdded = true;
         }
         String module = p + lin.path();
-        s.add(new Slot(module + ".weight", new long[] {lin.out(), lin.in()}, matrix, transposed));
+        s.add(new Slot(module + ".weight", new long[] {lin.out(), lin.in()}, linear, transposed));
         if (lin.bias()) {
           s.add(new Slot(module + ".bias", new long[] {lin.out()}, vector, false));
         }
@@ -383,12 +407,19 @@ public final class Decoder implements AutoCloseable {
     String w = module + ".weight";
     String b = module + ".bias";
     Linear base =
-        new Linear(
-            backend,
-            store.param(w),
-            lin.bias() ? store.param(b) : null,
-            store.grad(w),
-            lin.bias() ? store.grad(b) : null);
+        store.slot(w).storage() == Storage.FROZEN_NF4
+            ? new Linear(
+                backend,
+                store.nf4(w),
+                lin.bias() ? store.param(b) : null,
+                lin.bias() ? store.grad(b) : null,
+                store.nf4Scratch())
+            : new Linear(
+                backend,
+                store.param(w),
+                lin.bias() ? store.param(b) : null,
+                store.grad(w),
+                lin.bias() ? store.grad(b) : null);
     if (!loraPaths.contains(lin.path())) {
       return base;
     }

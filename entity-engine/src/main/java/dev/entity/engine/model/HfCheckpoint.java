@@ -150,7 +150,7 @@ public final class HfCheckpoint {
       if (isAdapter(s.name())) {
         continue;
       }
-      Tensor host = d.store().toHost(d.store().param(s.name()), arena);
+      Tensor host = d.store().toHost(s.name(), arena); // NF4 weights dequantized
       out.put(s.name(), s.fileTransposed() ? transpose(host, arena) : host);
     }
     return out;

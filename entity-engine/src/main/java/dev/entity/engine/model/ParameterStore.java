@@ -1,13 +1,21 @@
 // Convention: trainable parameters, their gradients and any optimizer moments are carved from ONE
 // layout (the trainable slots in order), so a name finds a slot's view in every role; frozen slots
-// live in separate segments (F32, or a compact dtype such as BF16 for weights used only by matmul).
+// live in separate segments (F32, or a compact dtype such as BF16 for weights used only by matmul,
+// or NF4: packed codes, absmax data and offsets in byte/F32 segments with one view per slot each).
 package dev.entity.engine.model;
 
 import dev.entity.engine.backend.Backend;
+import dev.entity.engine.quant.DynamicMap;
+import dev.entity.engine.quant.Nf4;
+import dev.entity.engine.quant.Nf4Config;
+import dev.entity.engine.quant.Nf4Tensor;
+import dev.entity.engine.quant.Nf4Weights;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,9 +25,10 @@ import java.util.Map;
 /**
  * The model's parameters as a few flat backend buffers with named views: trainable parameters
  * (F32), their gradients (F32), frozen parameters kept exact (F32), and frozen matrices kept
- * compact (BF16 or F16, used only as matmul operands). Names are Hugging Face tensor names (PEFT
- * names for LoRA adapters). Optimizers get moment buffers with the same views through {@link
- * #allocateTrainableRole}.
+ * compact (BF16 or F16, used only as matmul operands) or quantized to NF4 (QLoRA's frozen linear
+ * weights, dequantized by their layer into the shared {@link #nf4Scratch}). Names are Hugging Face
+ * tensor names (PEFT names for LoRA adapters). Optimizers get moment buffers with the same views
+ * through {@link #allocateTrainableRole}.
  */
 public final class ParameterStore implements AutoCloseable {
 
@@ -30,7 +39,9 @@ public final class ParameterStore implements AutoCloseable {
     /** F32, frozen. */
     FROZEN,
     /** Frozen in the store's compact dtype; only ever a matmul operand. */
-    FROZEN_COMPACT
+    FROZEN_COMPACT,
+    /** Frozen in NF4 (see {@link #nf4}); a linear weight its layer dequantizes before use. */
+    FROZEN_NF4
   }
 
   /**
@@ -86,6 +97,12 @@ public final class ParameterStore implements AutoCloseable {
   private final Segment grads;
   private final Segment frozen;
   private final Segment compact;
+  private final Nf4Config nf4; // null when no slot is NF4
+  private final Segment nf4Packed; // U8 codes
+  private final Segment nf4Absmax; // F32: 64-block absmax, or 256-block scales with double quant
+  private final Segment nf4Codes; // U8 8-bit absmax codes (double quantization)
+  private final Segment nf4Offsets; // F32, one per slot (double quantization)
+  private final Nf4Tensor.Scratch nf4Scratch;
   private final List<Tensor> owned = new ArrayList<>();
 
   /**
@@ -93,6 +110,14 @@ public final class ParameterStore implements AutoCloseable {
    * dtype of {@link Storage#FROZEN_COMPACT} slots (BF16 or F16; F32 makes them plain frozen).
    */
   public ParameterStore(Backend backend, List<Slot> slots, DType compactDType) {
+    this(backend, slots, compactDType, null);
+  }
+
+  /**
+   * As {@link #ParameterStore(Backend, List, DType)}, with {@link Storage#FROZEN_NF4} slots kept as
+   * {@code nf4} says (required when there are such slots).
+   */
+  public ParameterStore(Backend backend, List<Slot> slots, DType compactDType, Nf4Config nf4) {
     if (!compactDType.isFloat()) {
       throw new IllegalArgumentException("compact dtype must be a float type: " + compactDType);
     }
@@ -102,6 +127,11 @@ public final class ParameterStore implements AutoCloseable {
     SlotLayout.Builder trainable = SlotLayout.builder();
     SlotLayout.Builder exact = SlotLayout.builder();
     SlotLayout.Builder small = SlotLayout.builder();
+    SlotLayout.Builder packed = SlotLayout.builder();
+    SlotLayout.Builder absmax = SlotLayout.builder();
+    SlotLayout.Builder codes = SlotLayout.builder();
+    SlotLayout.Builder offsets = SlotLayout.builder();
+    long largest = 0;
     for (Slot s : slots) {
       if (byName.put(s.name(), s) != null) {
         throw new IllegalArgumentException("parameter '" + s.name() + "' declared twice");
@@ -110,6 +140,21 @@ public final class ParameterStore implements AutoCloseable {
         case TRAINABLE -> trainable.add(s.name(), s.shape);
         case FROZEN -> exact.add(s.name(), s.shape);
         case FROZEN_COMPACT -> small.add(s.name(), s.shape);
+        case FROZEN_NF4 -> {
+          if (nf4 == null) {
+            throw new IllegalArgumentException("NF4 slot '" + s.name() + "' without an Nf4Config");
+          }
+          long blocks = Nf4.blocks(s.count());
+          packed.add(s.name(), Nf4.packedBytes(s.count()));
+          if (nf4.doubleQuant()) {
+            codes.add(s.name(), blocks);
+            absmax.add(s.name(), DynamicMap.blocks(blocks));
+            offsets.add(s.name(), 1);
+          } else {
+            absmax.add(s.name(), blocks);
+          }
+          largest = Math.max(largest, s.count());
+        }
       }
     }
     this.trainableLayout = trainable.build();
@@ -117,6 +162,22 @@ public final class ParameterStore implements AutoCloseable {
     this.grads = allocate(trainableLayout, DType.F32);
     this.frozen = allocate(exact.build(), DType.F32);
     this.compact = allocate(small.build(), compactDType);
+    this.nf4 = nf4;
+    this.nf4Packed = allocate(packed.build(), DType.U8);
+    this.nf4Absmax = allocate(absmax.build(), DType.F32);
+    this.nf4Codes = allocate(codes.build(), DType.U8);
+    this.nf4Offsets = allocate(offsets.build(), DType.F32);
+    this.nf4Scratch =
+        largest == 0
+            ? null
+            : new Nf4Tensor.Scratch(
+                own(backend.allocate(nf4.computeDType(), largest)),
+                own(backend.allocate(DType.F32, Nf4.blocks(largest))));
+  }
+
+  private Tensor own(Tensor t) {
+    owned.add(t);
+    return t;
   }
 
   private Segment allocate(SlotLayout layout, DType dtype) {
@@ -165,13 +226,63 @@ public final class ParameterStore implements AutoCloseable {
     return s;
   }
 
-  /** The parameter's view, in whichever segment holds it. */
+  /**
+   * The parameter's view, in whichever segment holds it; NF4 slots have none (see {@link #nf4}).
+   */
   public Tensor param(String name) {
     return switch (slot(name).storage()) {
       case TRAINABLE -> params.view(name);
       case FROZEN -> frozen.view(name);
       case FROZEN_COMPACT -> compact.view(name);
+      case FROZEN_NF4 ->
+          throw new IllegalArgumentException(
+              "parameter '" + name + "' is stored as NF4; use nf4(name) or toHost(name, arena)");
     };
+  }
+
+  /** The NF4 views of a {@link Storage#FROZEN_NF4} slot. */
+  public Nf4Tensor nf4(String name) {
+    Slot s = slot(name);
+    if (s.storage() != Storage.FROZEN_NF4) {
+      throw new IllegalArgumentException("parameter '" + name + "' is not stored as NF4");
+    }
+    boolean dq = nf4.doubleQuant();
+    return new Nf4Tensor(
+        s.shape,
+        nf4Packed.view(name),
+        nf4Absmax.view(name),
+        dq ? nf4Codes.view(name) : null,
+        dq ? nf4Offsets.view(name) : null);
+  }
+
+  /** How NF4 slots are kept, or null when the store has none. */
+  public Nf4Config nf4Config() {
+    return nf4;
+  }
+
+  /**
+   * The work buffers NF4 layers dequantize into (sized for the largest NF4 slot, in the compute
+   * dtype), or null when the store has no NF4 slot.
+   */
+  public Nf4Tensor.Scratch nf4Scratch() {
+    return nf4Scratch;
+  }
+
+  /**
+   * Bytes of the buffers holding slots of {@code storage}, alignment padding included; for NF4 the
+   * packed codes, absmax data and offsets (not the dequantize scratch).
+   */
+  public long bytes(Storage storage) {
+    return switch (storage) {
+      case TRAINABLE -> bytes(params);
+      case FROZEN -> bytes(frozen);
+      case FROZEN_COMPACT -> bytes(compact);
+      case FROZEN_NF4 -> bytes(nf4Packed) + bytes(nf4Absmax) + bytes(nf4Codes) + bytes(nf4Offsets);
+    };
+  }
+
+  private static long bytes(Segment s) {
+    return s.flat() == null ? 0 : s.flat().byteSize();
   }
 
   /** The gradient's view, or null when the parameter is frozen. */
@@ -213,7 +324,63 @@ public final class ParameterStore implements AutoCloseable {
    * name}, converting to the slot's dtype.
    */
   public void copyFromHost(String name, Tensor host) {
-    copyFromHost(param(name), host);
+    if (slot(name).storage() != Storage.FROZEN_NF4) {
+      copyFromHost(param(name), host);
+      return;
+    }
+    if (host.elementCount() != slot(name).count()) {
+      throw new IllegalArgumentException(
+          "host tensor " + host + " does not fit " + Arrays.toString(slot(name).shape));
+    }
+    Nf4Weights q = Nf4Weights.quantize(hostFloats(host), nf4.doubleQuant());
+    Nf4Tensor t = nf4(name);
+    copyBytes(t.packed(), MemorySegment.ofArray(q.packed()));
+    copyBytes(t.absmax(), MemorySegment.ofArray(q.absmax()));
+    if (q.doubleQuant()) {
+      copyBytes(t.absmaxCodes(), MemorySegment.ofArray(q.absmaxCodes()));
+      copyBytes(t.offset(), MemorySegment.ofArray(new float[] {q.offset()}));
+    }
+  }
+
+  /** A host tensor's values (F32, BF16 or F16) as floats, for quantizing on the host. */
+  private static float[] hostFloats(Tensor host) {
+    int n = Math.toIntExact(host.elementCount());
+    MemorySegment s = host.data();
+    float[] out = new float[n];
+    switch (host.dtype()) {
+      case F32 -> MemorySegment.copy(s, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, out, 0, n);
+      case BF16 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] =
+              Float.intBitsToFloat(
+                  (s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xffff) << 16);
+        }
+      }
+      case F16 -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = Float.float16ToFloat(s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
+        }
+      }
+      case I32, U8 -> throw new IllegalArgumentException("not a float tensor: " + host);
+    }
+    return out;
+  }
+
+  /** Copies host bytes (exactly dst's size) into the backend view {@code dst}. */
+  private void copyBytes(Tensor dst, MemorySegment bytes) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment seg = arena.allocate(dst.byteSize(), 64);
+      seg.copyFrom(bytes);
+      Tensor host = new Tensor(dst.dtype(), dst.shape(), seg, Device.CPU);
+      Tensor src = backend.upload(host);
+      try {
+        backend.convert(dst, src);
+      } finally {
+        if (src != host) {
+          backend.free(src);
+        }
+      }
+    }
   }
 
   /**
@@ -225,6 +392,16 @@ public final class ParameterStore implements AutoCloseable {
       throw new IllegalArgumentException(
           "host tensor " + host + " does not fit " + Arrays.toString(dst.shape()));
     }
+    if (!host.data().isAccessibleBy(ANOTHER_THREAD)) {
+      // A confined host segment (an Arena.ofConfined copy) cannot be read by the CPU backend's
+      // workers, which convert large tensors in parallel: stage it in a shared segment.
+      try (Arena shared = Arena.ofShared()) {
+        MemorySegment copy = shared.allocate(host.byteSize(), 64);
+        copy.copyFrom(host.data());
+        copyFromHost(dst, new Tensor(host.dtype(), host.shape(), copy, host.device()));
+      }
+      return;
+    }
     Tensor src = backend.upload(host);
     try {
       backend.convert(dst, src.reshape(dst.shape()));
@@ -232,6 +409,25 @@ public final class ParameterStore implements AutoCloseable {
       if (src != host) {
         backend.free(src);
       }
+    }
+  }
+
+  private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
+
+  /** An F32 host copy of parameter {@code name} in {@code arena}; NF4 slots are dequantized. */
+  public Tensor toHost(String name, Arena arena) {
+    if (slot(name).storage() != Storage.FROZEN_NF4) {
+      return toHost(param(name), arena);
+    }
+    Nf4Tensor q = nf4(name);
+    Tensor values = backend.allocate(DType.F32, q.shape());
+    Tensor absmax = backend.allocate(DType.F32, Math.max(1, Nf4.blocks(q.elementCount())));
+    try {
+      q.dequantize(backend, values, absmax);
+      return toHost(values, arena);
+    } finally {
+      backend.free(values);
+      backend.free(absmax);
     }
   }
 

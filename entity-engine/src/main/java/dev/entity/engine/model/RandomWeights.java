@@ -18,11 +18,12 @@ public final class RandomWeights {
   private RandomWeights() {}
 
   public static void fill(ParameterStore store, long seed, float std) {
-    try (Arena arena = Arena.ofConfined()) {
-      for (Slot s : store.slots()) {
-        if (HfCheckpoint.isAdapter(s.name())) {
-          continue;
-        }
+    for (Slot s : store.slots()) {
+      if (HfCheckpoint.isAdapter(s.name())) {
+        continue;
+      }
+      // one host tensor at a time, shared so the backend's workers may convert it
+      try (Arena arena = Arena.ofShared()) {
         long count = s.count();
         Tensor host =
             new Tensor(

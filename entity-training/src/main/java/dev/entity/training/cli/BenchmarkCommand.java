@@ -8,11 +8,15 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "benchmark",
     mixinStandardHelpOptions = true,
-    header = "Measure performance (inference speed).",
+    header = "Measure training and inference speed and memory on real model shapes.",
     description = {"Subcommands measure one thing each and print the figures.", ""},
-    subcommands = {BenchmarkInferCommand.class},
+    subcommands = {BenchmarkTrainCommand.class, BenchmarkInferCommand.class},
     footerHeading = "%nExamples:%n",
-    footer = {"  entity-train benchmark infer --shape smollm2-135m --prompt-len 128 --gen 64"})
+    footer = {
+      "  entity-train benchmark train --shape smollm2-135m --method lora --seq 512 --batch 4"
+          + " --steps 5",
+      "  entity-train benchmark infer --shape smollm2-135m --prompt-len 128 --gen 64"
+    })
 final class BenchmarkCommand implements Runnable {
 
   @Spec CommandSpec spec;

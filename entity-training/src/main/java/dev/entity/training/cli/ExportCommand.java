@@ -3,6 +3,7 @@ package dev.entity.training.cli;
 import dev.entity.core.EntityException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.cpu.CpuBackend;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.training.export.ExportFormat;
 import dev.entity.training.export.ExportRequest;
 import dev.entity.training.export.HfModelExport;
@@ -79,6 +80,13 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(names = "--no-merge", description = "Keep a LoRA adapter separate from its base.")
   boolean noMerge;
+
+  @Option(
+      names = "--qlora",
+      description =
+          "The adapter was trained with QLoRA (NF4 base, double quantization): merge it into the"
+              + " base as the run saw it, NF4-dequantized to BF16.")
+  boolean qlora;
 
   @Option(
       names = "--quantization",
@@ -195,7 +203,8 @@ final class ExportCommand implements Callable<Integer> {
             system,
             params,
             ollamaName,
-            !noOllamaCreate);
+            !noOllamaCreate,
+            qlora ? Nf4Config.of("bfloat16", true) : null);
     List<ModelExport.Written> written;
     try (Backend backend =
         new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()))) {

@@ -2,6 +2,7 @@ package dev.entity.training.cli;
 
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.cpu.CpuBackend;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.training.export.AdapterMerge;
 import dev.entity.training.export.HfModelExport;
 import java.io.PrintWriter;
@@ -51,6 +52,13 @@ final class MergeAdapterCommand implements Callable<Integer> {
   Path out;
 
   @Option(
+      names = "--qlora",
+      description =
+          "The adapter was trained with QLoRA (NF4 base, double quantization): merge it into the"
+              + " base as the run saw it, NF4-dequantized to BF16.")
+  boolean qlora;
+
+  @Option(
       names = "--dtype",
       defaultValue = "f32",
       paramLabel = "TYPE",
@@ -63,7 +71,13 @@ final class MergeAdapterCommand implements Callable<Integer> {
     try (Backend backend =
         new CpuBackend(Math.max(1, Runtime.getRuntime().availableProcessors()))) {
       AdapterMerge.Result r =
-          AdapterMerge.merge(backend, base, adapter, out, HfModelExport.parseDType(dtype));
+          AdapterMerge.merge(
+              backend,
+              base,
+              adapter,
+              out,
+              HfModelExport.parseDType(dtype),
+              qlora ? Nf4Config.of("bfloat16", true) : null);
       w.printf(
           Locale.ROOT,
           "merged %s into %s -> %s (%d files, probe logits within %.1e of base+adapter)%n",

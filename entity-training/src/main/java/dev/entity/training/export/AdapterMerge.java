@@ -9,6 +9,7 @@ import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.lora.LoraMerge;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.tensor.DType;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,12 +32,29 @@ public final class AdapterMerge {
 
   private AdapterMerge() {}
 
+  /** Largest allowed difference when a QLoRA adapter is merged into the BF16-dequantized base. */
+  public static final double QLORA_TOLERANCE = 2e-2;
+
   /** Opens base + adapter, merges, checks the probe logits and writes {@code out} in dtype. */
   public static Result merge(
       Backend backend, Path baseFolder, Path adapterFolder, Path out, DType dtype) {
+    return merge(backend, baseFolder, adapterFolder, out, dtype, null);
+  }
+
+  /**
+   * As {@link #merge(Backend, Path, Path, Path, DType)}; for an adapter trained with QLoRA pass the
+   * run's {@code nf4} setting: the adapter learned against the NF4-rounded base, so it is merged
+   * into that base dequantized to BF16 (as bitsandbytes + PEFT do), not into the original weights.
+   */
+  public static Result merge(
+      Backend backend, Path baseFolder, Path adapterFolder, Path out, DType dtype, Nf4Config nf4) {
     Decoder d;
     try {
-      d = LoraAdapter.open(backend, baseFolder, adapterFolder, Decoder.Options.full());
+      Decoder.Options options =
+          nf4 == null
+              ? Decoder.Options.full()
+              : Decoder.Options.qlora(LoraAdapter.readConfig(adapterFolder, 0), nf4);
+      d = LoraAdapter.open(backend, baseFolder, adapterFolder, options);
     } catch (EngineException e) {
       throw new EntityException(
           "cannot open the adapter "
@@ -47,12 +65,37 @@ public final class AdapterMerge {
               + e.getMessage(),
           e);
     }
+    if (nf4 != null) {
+      try (d;
+          Decoder merged = LoraMerge.dequantizeAndMerge(d)) {
+        double diff = probeDifference(d, merged);
+        if (!(diff <= QLORA_TOLERANCE)) {
+          throw new EntityException(
+              "merging the QLoRA adapter into the BF16 base changed the output by "
+                  + diff
+                  + " of the logit range (allowed "
+                  + QLORA_TOLERANCE
+                  + "); the adapter or base weights may hold NaN or huge values");
+        }
+        List<FileChecksums.Entry> files =
+            HfModelExport.write(merged, baseFolder, out, dtype, HfModelExport.DEFAULT_SHARD_BYTES);
+        return new Result(out, diff, files);
+      }
+    }
     try (d) {
       double diff = mergeChecked(d);
       List<FileChecksums.Entry> files =
           HfModelExport.write(d, baseFolder, out, dtype, HfModelExport.DEFAULT_SHARD_BYTES);
       return new Result(out, diff, files);
     }
+  }
+
+  /** Relative difference of the probe logits of two decoders of the same model. */
+  private static double probeDifference(Decoder a, Decoder b) {
+    Batch probe = probe(a.config().vocabSize(), Math.min(8, a.config().maxPositions()));
+    int[] rows = new int[probe.seqLen()];
+    Arrays.setAll(rows, i -> i);
+    return relativeDifference(a.logits(probe, rows), b.logits(probe, rows));
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.entity.training.export;
 
 import dev.entity.core.EntityException;
 import dev.entity.engine.format.gguf.GgmlType;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.tensor.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,8 @@ import java.util.Set;
  * @param ollamaParameters Ollama PARAMETERs (temperature, top_p, num_ctx, ...)
  * @param ollamaModelName the name for {@code ollama create}
  * @param runOllama run {@code ollama create} when Ollama is on the PATH
+ * @param quantizedBase the NF4 setting when the adapter comes from a QLoRA run (merged into the
+ *     NF4-dequantized BF16 base), else null
  */
 public record ExportRequest(
     Set<ExportFormat> formats,
@@ -44,7 +47,8 @@ public record ExportRequest(
     String systemPrompt,
     Map<String, ? extends Number> ollamaParameters,
     String ollamaModelName,
-    boolean runOllama) {
+    boolean runOllama,
+    Nf4Config quantizedBase) {
 
   public ExportRequest {
     formats = formats.isEmpty() ? EnumSet.noneOf(ExportFormat.class) : EnumSet.copyOf(formats);

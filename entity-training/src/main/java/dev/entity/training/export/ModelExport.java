@@ -68,7 +68,13 @@ public final class ModelExport {
       modelFolder = out.resolve("merged");
       log.accept("merging the adapter into " + req.basePath() + " -> " + modelFolder);
       AdapterMerge.Result m =
-          AdapterMerge.merge(backend, req.basePath(), req.adapterPath(), modelFolder, req.dtype());
+          AdapterMerge.merge(
+              backend,
+              req.basePath(),
+              req.adapterPath(),
+              modelFolder,
+              req.dtype(),
+              req.quantizedBase());
       written.add(
           new Written(
               "merged",

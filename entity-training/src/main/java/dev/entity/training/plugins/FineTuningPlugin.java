@@ -18,6 +18,7 @@ import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.TrainingSession;
 import dev.entity.engine.optim.AdamW;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.template.ChatTemplate;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tokenizer.Tokenizer;
@@ -248,11 +249,6 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
     if (config.fp16() && config.bf16()) {
       throw new EntityException("fp16 and bf16 are both true; choose one (or neither for F32)");
     }
-    if (training.method() == TrainingConfig.Method.QLORA) {
-      throw new EntityException(
-          "training_method: qlora needs NF4 base weights, which this engine does not have yet; use"
-              + " training_method: lora with bf16: true (frozen weights in BF16) instead");
-    }
     if (plan.estimated() && !plan.fits()) {
       throw new EntityException(
           "not enough memory: the run needs about "
@@ -270,17 +266,25 @@ public final class FineTuningPlugin extends BaseTrainingPlugin<FineTuningPlugin.
             : config.fp16()
                 ? DType.F16
                 : "bf16".equals(training.frozenWeightsDtype()) ? DType.BF16 : DType.F32;
+    LoraConfig lora =
+        new LoraConfig(
+            training.loraR(),
+            training.loraAlpha(),
+            training.loraDropout(),
+            training.targetModules(),
+            training.useRslora(),
+            training.seed());
     Decoder.Options options =
-        (training.method() == TrainingConfig.Method.FULL
-                ? Decoder.Options.full()
-                : Decoder.Options.lora(
-                    new LoraConfig(
-                        training.loraR(),
-                        training.loraAlpha(),
-                        training.loraDropout(),
-                        training.targetModules(),
-                        training.useRslora(),
-                        training.seed())))
+        (switch (training.method()) {
+              case FULL -> Decoder.Options.full();
+              case LORA -> Decoder.Options.lora(lora);
+              // Block linears frozen in NF4 (bitsandbytes layout), dequantized per layer.
+              case QLORA ->
+                  Decoder.Options.qlora(
+                      lora,
+                      Nf4Config.of(
+                          training.bnb4bitComputeDtype(), training.bnb4bitUseDoubleQuant()));
+            })
             .withFrozenDType(frozen)
             .withGradientCheckpointing(training.gradientCheckpointing());
     AdamW.Config adam =

@@ -10,6 +10,7 @@ import dev.entity.core.resource.Memory;
 import dev.entity.core.resource.Storage;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.cpu.CpuBackend;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.training.export.ExportFormat;
 import dev.entity.training.export.ExportRequest;
 import dev.entity.training.export.HfModelExport;
@@ -17,6 +18,7 @@ import dev.entity.training.export.ModelCard;
 import dev.entity.training.export.ModelExport;
 import dev.entity.training.hub.HubSettings;
 import dev.entity.training.hub.HubUploader;
+import dev.entity.training.train.TrainingConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -185,7 +187,8 @@ public final class ModelExportPlugin extends BaseTrainingPlugin<ModelExportPlugi
             config.systemPrompt(),
             config.ollamaParameters(),
             config.ollamaModelName(),
-            config.runOllama());
+            config.runOllama(),
+            quantizedBase(context, trained.orElse(null), adapter));
     List<ModelExport.Written> written;
     try (Backend backend = backends.get()) {
       written = ModelExport.run(backend, request, line -> context.log().info(line));
@@ -278,5 +281,21 @@ public final class ModelExportPlugin extends BaseTrainingPlugin<ModelExportPlugi
         metrics,
         null,
         null);
+  }
+
+  /**
+   * The NF4 setting of the QLoRA run whose adapter is exported (from the training plan in memory),
+   * or null when the adapter did not come from a QLoRA run of this workflow.
+   */
+  private static Nf4Config quantizedBase(
+      PluginContext context, FineTuningPlugin.Summary trained, Path adapter) {
+    if (trained == null
+        || adapter == null
+        || !"qlora".equalsIgnoreCase(trained.method())
+        || !adapter.equals(Path.of(trained.finalModel()))) {
+      return null;
+    }
+    TrainingConfig t = TrainingPlan.recall(context).trainingConfig();
+    return Nf4Config.of(t.bnb4bitComputeDtype(), t.bnb4bitUseDoubleQuant());
   }
 }

@@ -26,7 +26,8 @@ import java.util.Map;
  *       64-weight block, which is 1 B with double quantization (plus a 4 B F32 scale per 256 blocks
  *       and a 4 B offset per matrix: about 0.127 bit per weight) or a 4 B F32 without (0.5 bit per
  *       weight). Embeddings, positions, norms, biases and the LM head stay F32, as bitsandbytes
- *       leaves them unquantized; with BF16 an untied LM head is BF16 too.
+ *       leaves them unquantized; with BF16 the embedding tables and an untied LM head are BF16 too
+ *       (the engine's compact storage), norms and biases stay F32.
  *   <li><b>Trainable weights, gradients, AdamW state</b>: F32, 4 + 4 + 8 = 16 B per trainable
  *       parameter; full fine-tuning trains every parameter, LoRA {@code R*(in+out)} per targeted
  *       linear in every block.
@@ -331,14 +332,33 @@ public final class MemoryEstimator {
       return;
     }
     boolean bf16 = "bf16".equals(config.frozenWeightsDtype());
+    if (bf16) { // the engine keeps embedding tables compact too (its lookup reads BF16)
+      long embeddings = embeddingParameters();
+      long compact = matrices + lmHead + embeddings;
+      items.add(
+          new Item(
+              "frozen block linears, embeddings, lm_head (BF16)",
+              compact * 2,
+              count(compact) + " × 2 B"));
+      items.add(
+          new Item(
+              "frozen norms, biases (F32)",
+              (rest - embeddings) * F32,
+              count(rest - embeddings) + " × 4 B"));
+      return;
+    }
     long compact = matrices + lmHead;
     items.add(
-        new Item(
-            bf16 ? "frozen block linears, lm_head (BF16)" : "frozen block linears, lm_head (F32)",
-            compact * (bf16 ? 2 : F32),
-            count(compact) + (bf16 ? " × 2 B" : " × 4 B")));
+        new Item("frozen block linears, lm_head (F32)", compact * F32, count(compact) + " × 4 B"));
     items.add(
         new Item("frozen embeddings, norms, biases (F32)", rest * F32, count(rest) + " × 4 B"));
+  }
+
+  /** Token embedding table plus GPT-2's learned position table. */
+  private long embeddingParameters() {
+    long c = model.hiddenSize();
+    long positions = model.architecture() == Architecture.GPT2 ? model.maxPositions() * c : 0;
+    return (long) model.vocabSize() * c + positions;
   }
 
   /**

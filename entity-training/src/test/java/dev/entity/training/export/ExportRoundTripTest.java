@@ -13,6 +13,7 @@ import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
+import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.template.ChatTemplate;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tokenizer.Tokenizer;
@@ -63,6 +64,39 @@ class ExportRoundTripTest {
     }
     // the adapter really changes the output, so the comparison above can fail
     assertThat(AdapterMerge.relativeDifference(withAdapter, baseOnly)).isGreaterThan(1e-3);
+  }
+
+  @Test
+  void qloraAdapterIsMergedIntoTheNf4DequantizedBase(@TempDir Path dir) {
+    Nf4Config nf4 = Nf4Config.of("float32", true);
+    float[] qloraModel;
+    try (Decoder d =
+        LoraAdapter.open(
+            BACKEND,
+            base,
+            adapter,
+            Decoder.Options.qlora(LoraAdapter.readConfig(adapter, 0), nf4))) {
+      qloraModel = logits(d);
+    }
+    AdapterMerge.Result r =
+        AdapterMerge.merge(BACKEND, base, adapter, dir.resolve("merged"), DType.F32, nf4);
+    float[] merged;
+    try (Decoder d = Decoder.load(BACKEND, r.folder(), Decoder.Options.full())) {
+      merged = logits(d);
+    }
+    float[] plain;
+    try (Decoder d =
+        Decoder.load(
+            BACKEND,
+            AdapterMerge.merge(BACKEND, base, adapter, dir.resolve("plain"), DType.F32).folder(),
+            Decoder.Options.full())) {
+      plain = logits(d);
+    }
+    // The merged model is the model the QLoRA run trained (up to BF16 rounding of the weights),
+    // and nearer to it than a merge into the original, unquantized weights.
+    double viaNf4 = AdapterMerge.relativeDifference(qloraModel, merged);
+    assertThat(viaNf4).isLessThan(AdapterMerge.QLORA_TOLERANCE);
+    assertThat(viaNf4).isLessThan(AdapterMerge.relativeDifference(qloraModel, plain));
   }
 
   @Test

@@ -187,17 +187,32 @@ class FineTuningPluginTest {
   }
 
   @Test
-  void qloraAndBothHalfPrecisionsAreClearErrors() throws IOException {
+  void bothHalfPrecisionsAreAClearError() throws IOException {
     FineTuningPlugin plugin =
         new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink());
     WorkflowResult both =
         run(plugin, Map.of("fp16", true, "bf16", true), trainingConfig(dir.resolve("a")), null);
     assertThat(both.summary()).contains("fp16 and bf16 are both true");
-    Map<String, Object> qlora = trainingConfig(dir.resolve("q"));
+  }
+
+  @Test
+  void qloraTrainsWithNf4BaseWeightsAndSavesAPeftAdapter() throws IOException {
+    InMemoryMetricsSink sink = new InMemoryMetricsSink();
+    FineTuningPlugin plugin =
+        new FineTuningPlugin(() -> HOST, FineTuningPluginTest::prepare, (out, summary) -> sink);
+    Path out = dir.resolve("q");
+    Map<String, Object> qlora = trainingConfig(out);
     qlora.put("training_method", "qlora");
-    assertThat(run(plugin, Map.of(), qlora, null).summary())
-        .contains("qlora needs NF4 base weights")
-        .contains("bf16: true");
+    Path memoryFile = dir.resolve("qlora.duckdb");
+    WorkflowResult result = run(plugin, Map.of(), qlora, memoryFile);
+    assertThat(result).as(result.summary()).isInstanceOf(WorkflowResult.Completed.class);
+    try (Memory memory = Memory.file(memoryFile)) {
+      FineTuningPlugin.Summary summary =
+          memory.get(FineTuningPlugin.MEMORY_KEY, FineTuningPlugin.Summary.class).orElseThrow();
+      assertThat(summary.method()).isEqualTo("qlora");
+      assertThat(Path.of(summary.finalModel()).resolve(LoraAdapter.WEIGHTS)).isRegularFile();
+    }
+    assertThat(sink.records(MetricRecord.Kind.TRAIN)).isNotEmpty();
   }
 
   /** Runs fine_tuning alone after a step that stores {@code plan} as the PARSE stage would. */

@@ -5,8 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.entity.core.EntityException;
+import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.backend.cpu.CpuBackend;
+import dev.entity.engine.lora.LoraConfig;
+import dev.entity.engine.model.Decoder;
 import dev.entity.engine.model.ModelConfig;
+import dev.entity.engine.model.ParameterStore;
+import dev.entity.engine.model.ParameterStore.Storage;
+import dev.entity.engine.quant.Nf4Config;
+import dev.entity.engine.tensor.DType;
 import dev.entity.training.train.MemoryEstimator.Estimate;
 import dev.entity.training.train.MemoryEstimator.Fit;
 import dev.entity.training.train.MemoryEstimator.Target;
@@ -102,10 +110,13 @@ class MemoryEstimatorTest {
   void bf16HalvesAndNf4QuartersTheFrozenLinears() {
     ModelConfig m = ModelConfig.shape("llama-3.2-1b");
     long f32 = estimate(m, LORA).bytesOf("frozen block linears, lm_head (F32)");
-    long bf16 =
-        estimate(m, LORA.with("frozen_weights_dtype", "bf16"))
-            .bytesOf("frozen block linears, lm_head (BF16)");
-    assertThat(bf16 * 2).isEqualTo(f32);
+    Estimate half = estimate(m, LORA.with("frozen_weights_dtype", "bf16"));
+    long embeddings = (long) m.vocabSize() * m.hiddenSize(); // tied: no lm_head
+    long bf16 = half.bytesOf("frozen block linears, embeddings, lm_head (BF16)");
+    assertThat(bf16).isEqualTo(f32 / 2 + 2 * embeddings);
+    assertThat(half.bytesOf("frozen norms, biases (F32)"))
+        .isEqualTo(
+            estimate(m, LORA).bytesOf("frozen embeddings, norms, biases (F32)") - 4 * embeddings);
     Estimate q = estimate(m, LORA.with("training_method", "qlora"));
     long nf4 = q.bytesOf("frozen block linears (NF4)");
     long linears = 16L * m.layerLinears().stream().mapToLong(l -> l.in() * l.out()).sum();
@@ -118,6 +129,40 @@ class MemoryEstimatorTest {
     // Embeddings (tied) and norms stay F32 under qlora.
     assertThat(q.bytesOf("frozen embeddings, norms, biases, lm_head (F32)"))
         .isEqualTo(4 * (m.parameterCount() - linears));
+  }
+
+  /** The frozen-weight items equal what the engine's ParameterStore allocates, within padding. */
+  @ParameterizedTest
+  @ValueSource(strings = {"qlora", "lora-bf16"})
+  void frozenWeightItemsMatchTheEngineStore(String method) {
+    ModelConfig m = SMOLLM2;
+    boolean qlora = method.equals("qlora");
+    TrainingConfig config =
+        qlora ? LORA.with("training_method", "qlora") : LORA.with("frozen_weights_dtype", "bf16");
+    Estimate e = estimate(m, config);
+    LoraConfig lora = new LoraConfig(16, 32, 0, List.of(LoraConfig.ALL_LINEAR), false, 1);
+    Decoder.Options options =
+        qlora
+            ? Decoder.Options.qlora(lora, Nf4Config.of("bfloat16", true))
+            : Decoder.Options.lora(lora).withFrozenDType(DType.BF16);
+    try (Backend backend = new CpuBackend(1);
+        Decoder d = new Decoder(backend, m, options)) {
+      ParameterStore store = d.store();
+      long frozen =
+          store.bytes(Storage.FROZEN)
+              + store.bytes(Storage.FROZEN_COMPACT)
+              + store.bytes(Storage.FROZEN_NF4);
+      long estimated =
+          qlora
+              ? e.bytesOf("frozen block linears (NF4)")
+                  + e.bytesOf("frozen embeddings, norms, biases, lm_head (F32)")
+              : e.bytesOf("frozen block linears, embeddings, lm_head (BF16)")
+                  + e.bytesOf("frozen norms, biases (F32)");
+      assertThat((double) frozen).isCloseTo(estimated, within(estimated * 0.005));
+      assertThat(store.bytes(Storage.TRAINABLE))
+          .isCloseTo(
+              e.bytesOf("LoRA adapters (F32)"), within(e.bytesOf("LoRA adapters (F32)") / 100));
+    }
   }
 
   @Test

@@ -586,6 +586,23 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void nf4Dequantize(Tensor out, Tensor packed, Tensor absmax) {
+    CpuNf4.checkNf4(out, packed, absmax);
+    pool.range(
+        absmax.elementCount(), 256, (from, to) -> CpuNf4.dequantize(out, packed, absmax, from, to));
+  }
+
+  @Override
+  public void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, Tensor offset) {
+    CpuNf4.checkAbsmax(out, codes, scales, offset);
+    float shift = CpuElements.getF32(offset.data(), 0);
+    pool.range(
+        out.elementCount(),
+        1 << 14,
+        (from, to) -> CpuNf4.absmax(out, codes, scales, shift, from, to));
+  }
+
+  @Override
   public synchronized void close() {
     if (closed) {
       return;
