@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * Cutting a batch into row pieces for a smaller micro-batch, and counting its real tokens: rows of
  * a batch are independent sequences (attention never crosses rows), so a piece of rows is a valid
- * batch of its own.
+ * batch of its own. Training batches are re-cut by their source ({@code
+ * BatchSource.withMicroBatchSize}); this cuts the fixed validation batches after an out-of-memory.
  */
 final class MicroBatches {
 

@@ -1,8 +1,9 @@
 // Convention: each micro-batch's loss is weighted by its share of the step's target tokens, so a
 // step's gradient is that of the mean token loss over all its micro-batches, whatever the
-// micro-batch size; this is what lets an out-of-memory retry split batches without changing the
-// objective. The state of a run between steps is (weights, AdamW moments and step, data position,
-// micro-batch size, early-stopping counters); a checkpoint holds all of it.
+// micro-batch size; this is what lets an out-of-memory retry re-cut the data source into smaller
+// micro-batches (BatchSource.withMicroBatchSize) without changing the objective. The state of a
+// run between steps is (weights, AdamW moments and step, data position counted in micro-batches
+// of the current size, that size, early-stopping counters); a checkpoint holds all of it.
 package dev.entity.training.train;
 
 import dev.entity.core.Cancellation;
@@ -34,13 +35,13 @@ import java.util.function.Consumer;
  * logging_steps} log, every {@code evaluation_steps} evaluate (and maybe stop early), every {@code
  * save_steps} checkpoint; at the end write {@code final-model/}.
  *
- * <p>Failure paths: an allocation failure in a step halves the micro-batch (the same sequences are
- * processed in more pieces, so the effective batch is unchanged) and retries the step from its
- * start; at micro-batch 1 it stops with an error. A cancellation (Ctrl-C) abandons the current
- * step, writes a checkpoint and stops with the command to resume. A NaN or infinite loss or
- * gradient stops before the optimizer touches the weights, naming the step and the last good
- * checkpoint. The trainer does not own the session: the caller closes it (and so frees native
- * memory) on every path.
+ * <p>Failure paths: an allocation failure in a step halves the micro-batch (to a divisor, so the
+ * data source re-cut with {@code withMicroBatchSize} reads the same sequences in more pieces and
+ * the effective batch is unchanged) and retries the step from its start; at micro-batch 1 it stops
+ * with an error. A cancellation (Ctrl-C) abandons the current step, writes a checkpoint and stops
+ * with the command to resume. A NaN or infinite loss or gradient stops before the optimizer touches
+ * the weights, naming the step and the last good checkpoint. The trainer does not own the session:
+ * the caller closes it (and so frees native memory) on every path.
  */
 public final class Trainer {
 
@@ -116,7 +117,7 @@ public final class Trainer {
 
   private final TrainingSession session;
   private final TrainingConfig config;
-  private final BatchSource data;
+  private BatchSource data; // re-cut into smaller micro-batches after an out-of-memory
   private final List<Batch> validation;
   private final Options options;
   private final MetricsSink sink;
@@ -321,33 +322,31 @@ public final class Trainer {
     if (cancellation.isCancelled()) {
       throw interrupted();
     }
-    BatchPosition before = data.position();
-    List<Batch> batches = drawStepBatches();
-    long targets = 0;
-    long tokens = 0;
-    for (Batch b : batches) {
-      targets += b.targetCount();
-      tokens += MicroBatches.tokenCount(b);
-    }
     while (true) {
+      BatchPosition before = data.position();
+      List<Batch> batches = drawStepBatches();
+      long targets = 0;
+      long tokens = 0;
+      for (Batch b : batches) {
+        targets += b.targetCount();
+        tokens += MicroBatches.tokenCount(b);
+      }
       try {
         session.zeroGrad();
         double lossSum = 0;
-        for (Batch b : batches) {
-          for (Batch part : MicroBatches.split(b, microBatch)) {
-            if (cancellation.isCancelled()) {
-              session.zeroGrad();
-              data.seek(before); // abandon the step: the checkpoint resumes at its start
-              throw interrupted();
-            }
-            faults.beforeMicroBatch(step, microBatch);
-            long n = part.targetCount();
-            if (n == 0) {
-              continue;
-            }
-            float loss = session.accumulate(part, (float) ((double) n / targets));
-            lossSum += (double) loss * n;
+        for (Batch part : batches) {
+          if (cancellation.isCancelled()) {
+            session.zeroGrad();
+            data.seek(before); // abandon the step: the checkpoint resumes at its start
+            throw interrupted();
           }
+          faults.beforeMicroBatch(step, microBatch);
+          long n = part.targetCount();
+          if (n == 0) {
+            continue;
+          }
+          float loss = session.accumulate(part, (float) ((double) n / targets));
+          lossSum += (double) loss * n;
         }
         double loss = targets == 0 ? 0 : lossSum / targets;
         double norm = session.gradNorm();
@@ -377,7 +376,10 @@ public final class Trainer {
               e);
         }
         int old = microBatch;
-        microBatch = Math.max(1, microBatch / 2);
+        microBatch = halved(microBatch);
+        // the same rows, cut finer: the step is drawn again from its first row
+        data.seek(before);
+        data = data.withMicroBatchSize(microBatch);
         options
             .notices()
             .accept(
@@ -397,14 +399,32 @@ public final class Trainer {
     }
   }
 
-  /** Up to gradient_accumulation_steps batches; a step never crosses an epoch boundary. */
+  /**
+   * The micro-batches of one optimizer step: gradient_accumulation_steps x (batch_size / current
+   * micro-batch) of them, fewer at the end of an epoch (a step never crosses an epoch boundary).
+   */
   private List<Batch> drawStepBatches() {
     List<Batch> out = new ArrayList<>();
-    int n = data.microBatchesInNextStep(config.gradientAccumulationSteps());
+    int n =
+        data.microBatchesInNextStep(
+            config.gradientAccumulationSteps() * (config.batchSize() / microBatch));
     for (int k = 0; k < n; k++) {
       out.add(data.next());
     }
     return out;
+  }
+
+  /**
+   * The largest divisor of {@code size} that is at most half of it, so the smaller micro-batches
+   * tile the old ones exactly (and batch_size, which every micro-batch size divides).
+   */
+  static int halved(int size) {
+    for (int d = size / 2; d > 1; d--) {
+      if (size % d == 0) {
+        return d;
+      }
+    }
+    return 1;
   }
 
   private static boolean isAllocationFailure(Throwable e) {
@@ -557,6 +577,10 @@ public final class Trainer {
     TrainingCheckpoint.restore(folder, session);
     step = saved.globalStep();
     microBatch = saved.microBatchSize();
+    if (microBatch != data.microBatchSize()) {
+      // the saved position counts micro-batches of the size the run had then
+      data = data.withMicroBatchSize(microBatch);
+    }
     best = saved.bestMetric();
     bestStep = saved.bestStep();
     evaluationsWithoutImprovement = saved.evaluationsWithoutImprovement();

@@ -31,7 +31,8 @@ import java.util.Map;
  *     retry)
  * @param dataSeed seed of the data order
  * @param dataEpoch epoch of the next training batch
- * @param dataIndex index within that epoch of the next training batch
+ * @param dataIndex index within that epoch of the next training micro-batch, counted in
+ *     micro-batches of {@code microBatchSize} rows
  * @param seed the run's seed (training config)
  * @param dropoutSeed the seed dropout masks derive from (the LoRA seed)
  * @param bestMetric the best validation loss so far, or null

@@ -148,24 +148,30 @@ public final class TinyTraining {
   public static final class ListSource implements BatchSource {
     private final List<Batch> batches;
     private final long seed;
+    private final int pieces; // micro-batches cut from each listed batch (1 = as listed)
     private int[] order;
     private int epoch;
     private long index;
 
     public ListSource(List<Batch> batches, long seed) {
+      this(batches, seed, 1);
+    }
+
+    private ListSource(List<Batch> batches, long seed, int pieces) {
       this.batches = List.copyOf(batches);
       this.seed = seed;
+      this.pieces = pieces;
       seek(BatchPosition.start());
     }
 
     @Override
     public int microBatchSize() {
-      return batches.getFirst().batchSize();
+      return batches.getFirst().batchSize() / pieces;
     }
 
     @Override
     public long batchesPerEpoch() {
-      return batches.size();
+      return (long) batches.size() * pieces;
     }
 
     @Override
@@ -202,17 +208,29 @@ public final class TinyTraining {
 
     @Override
     public Batch next() {
-      Batch b = batches.get(order[(int) index]);
+      Batch whole = batches.get(order[(int) (index / pieces)]);
+      Batch b =
+          pieces == 1
+              ? whole
+              : MicroBatches.split(whole, microBatchSize()).get((int) (index % pieces));
       index++;
-      if (index == batches.size()) {
+      if (index == batchesPerEpoch()) {
         seek(new BatchPosition(epoch + 1, 0));
       }
       return b;
     }
 
+    /** The same batches in the same order, each cut into row pieces of {@code size}. */
     @Override
     public BatchSource withMicroBatchSize(int size) {
-      throw new UnsupportedOperationException("the trainer splits batches itself");
+      int rows = batches.getFirst().batchSize();
+      long row = position().rowOffset(microBatchSize());
+      if (rows % size != 0 || row % size != 0) {
+        throw new IllegalArgumentException("cannot cut batches of " + rows + " rows by " + size);
+      }
+      ListSource cut = new ListSource(batches, seed, rows / size);
+      cut.seek(new BatchPosition(epoch, row / size));
+      return cut;
     }
   }
 }

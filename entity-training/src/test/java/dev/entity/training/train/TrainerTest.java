@@ -341,6 +341,53 @@ class TrainerTest {
     assertThat(st.microBatchSize()).isEqualTo(1);
   }
 
+  @Test
+  void aRunResumedAfterAnOutOfMemoryKeepsTheSmallerMicroBatchAndTheSameBits() throws IOException {
+    TrainingConfig c =
+        TinyTraining.config(model, out.resolve("a"), "lora").with("lora_dropout", 0.0);
+    Trainer.FaultInjector oom =
+        (step, micro) -> {
+          if (step >= 4 && micro > 1) {
+            throw new OutOfMemoryError("injected");
+          }
+        };
+    Trainer.Result straight = new Run(c).faults(oom).go();
+
+    TrainingConfig b = c.with("output_dir", out.resolve("b").toString());
+    Run first = new Run(b).faults(oom);
+    assertThatThrownBy(
+            first.afterStep(
+                    s -> {
+                      if (s.optimizer().stepCount() == 7) {
+                        first.cancel().cancel("SIGTERM");
+                      }
+                    })
+                ::go)
+        .isInstanceOf(TrainingStoppedException.class);
+    TrainerState saved =
+        TrainerState.read(out.resolve("b/checkpoint-7").resolve(TrainerState.FILE));
+    assertThat(saved.microBatchSize()).isEqualTo(1);
+    // 7 steps of 2 batches of 2 rows over 6 batches an epoch: epoch 2, row 4, counted in
+    // micro-batches of 1 row
+    assertThat(saved.dataPosition()).isEqualTo(new dev.entity.training.data.BatchPosition(2, 4));
+    // resumed without any fault: the saved micro-batch of 1 is used from the start
+    Trainer.Result resumed = new Run(b).resume("latest").go();
+    assertThat(resumed.microBatchSize()).isEqualTo(1);
+    assertThat(Files.readAllBytes(resumed.finalModel().resolve(LoraAdapter.WEIGHTS)))
+        .isEqualTo(Files.readAllBytes(straight.finalModel().resolve(LoraAdapter.WEIGHTS)));
+  }
+
+  @Test
+  void theMicroBatchIsHalvedToADivisorSoSmallerPiecesTileTheOldOnes() {
+    assertThat(Trainer.halved(8)).isEqualTo(4);
+    assertThat(Trainer.halved(6)).isEqualTo(3);
+    assertThat(Trainer.halved(12)).isEqualTo(6);
+    assertThat(Trainer.halved(10)).isEqualTo(5);
+    assertThat(Trainer.halved(5)).isEqualTo(1);
+    assertThat(Trainer.halved(3)).isEqualTo(1);
+    assertThat(Trainer.halved(2)).isEqualTo(1);
+  }
+
   static float[] floats(Path folder) {
     try (var f =
             dev.entity.engine.format.safetensors.SafetensorsFile.open(
