@@ -34,8 +34,8 @@ import picocli.CommandLine.Option;
       "  entity-train train --config configs/lora_cpu.yaml --model DIR",
       "  entity-train help COMMAND                options and examples of a command",
       "",
-      "Stages: input (dataset), parse (training config, memory estimate), do (LoRA or full"
-          + " fine-tuning), review (evaluation), output (export); QLoRA is being built."
+      "Stages: input (dataset), parse (training config, memory estimate), do (full, LoRA or QLoRA"
+          + " fine-tuning), review (evaluation), output (export); CUDA is being built."
     },
     subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -23,7 +23,7 @@ final class PlanReport {
   static final Map<Stage, String> LATER_STAGES =
       Map.of(
           Stage.DO,
-          "DO (fine_tuning): fine-tune the model with full or LoRA training, with"
+          "DO (fine_tuning): fine-tune the model with full, LoRA or QLoRA training, with"
               + " checkpoints, resume and metrics",
           Stage.REVIEW,
           "REVIEW (evaluation): perplexity, BLEU, ROUGE, sample generations and a comparison"

@@ -175,6 +175,10 @@ final class QuickstartCommand implements Callable<Integer> {
             + " --model "
             + PlanReport.relative(base, modelFolder.toString())
             + " max_steps=80");
+    Path merged = folder.resolve("export/merged");
+    if (Files.isRegularFile(merged.resolve("config.json"))) {
+      out.println("  ./entity-train chat --model " + PlanReport.relative(base, merged.toString()));
+    }
     out.println("  ./entity-train estimate-memory --shape smollm2-135m --method lora");
     out.println("  ./entity-train --help");
     return code;
