@@ -8,6 +8,7 @@ import dev.entity.core.EntityException;
 import dev.entity.core.PluginContext;
 import dev.entity.core.Stage;
 import dev.entity.core.resource.Memory;
+import dev.entity.core.resource.Storage;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.generate.ChatModel;
@@ -33,6 +34,8 @@ import dev.entity.training.eval.Perplexity;
 import dev.entity.training.eval.Rouge;
 import dev.entity.training.eval.Thresholds;
 import dev.entity.training.eval.Verdict;
+import dev.entity.training.report.EvaluationSection;
+import dev.entity.training.report.RunReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -327,6 +330,7 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
             samples);
     context.remember(MEMORY_KEY, result);
     storeRows(context, config.thresholds(), tunedMetrics, baseMetrics);
+    addToRunReport(context, result);
     for (Sample s : samples) {
       context
           .log()
@@ -565,5 +569,46 @@ public final class EvaluationPlugin extends BaseTrainingPlugin<EvaluationPlugin.
     } catch (EngineException e) {
       throw new EntityException("device: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Adds the evaluation (metrics beside the base, samples, verdict) to the run report the trainer
+   * wrote ({@code report.md}/{@code report.html} next to {@code final-model/}); nothing when this
+   * workflow trained nothing.
+   */
+  private static void addToRunReport(PluginContext context, Result r) {
+    Path runDir =
+        context
+            .recall(FineTuningPlugin.MEMORY_KEY, FineTuningPlugin.Summary.class)
+            .map(t -> Path.of(t.finalModel()).getParent())
+            .orElse(context.resource(Storage.class).root());
+    if (runDir == null || !Files.isRegularFile(runDir.resolve(RunReport.SUMMARY_JSON))) {
+      return;
+    }
+    List<EvaluationSection.MetricRow> rows = new ArrayList<>();
+    r.tuned()
+        .forEach(
+            (k, v) -> rows.add(new EvaluationSection.MetricRow(k, v, null, Memory.Verdict.NONE)));
+    r.base()
+        .forEach(
+            (k, v) ->
+                rows.add(
+                    new EvaluationSection.MetricRow("base " + k, v, null, Memory.Verdict.NONE)));
+    List<EvaluationSection.Sample> samples = new ArrayList<>();
+    for (Sample s : r.samples()) {
+      samples.add(new EvaluationSection.Sample(s.prompt(), s.tuned(), s.reference()));
+      if (s.base() != null) {
+        samples.add(
+            new EvaluationSection.Sample(s.prompt() + " (base model)", s.base(), s.reference()));
+      }
+    }
+    EvaluationSection section =
+        new EvaluationSection(
+            "Evaluation of " + r.model() + " on " + r.conversations() + " conversations",
+            rows,
+            samples,
+            "PASS".equals(r.outcome()) ? Memory.Verdict.PASS : Memory.Verdict.FAIL);
+    RunReport.write(RunReport.readSummary(runDir).withEvaluations(List.of(section)), runDir);
+    context.log().info("evaluation added to the run report", "folder", runDir.toString());
   }
 }

@@ -92,6 +92,9 @@ class QuickstartCommandTest {
     assertThat(folder.resolve("final-model/adapter_model.safetensors")).isRegularFile();
     assertThat(folder.resolve("final-model/adapter_config.json")).isRegularFile();
     assertThat(folder.resolve("report.md")).isRegularFile();
+    // REVIEW adds its verdict, metrics beside the base and samples to the trainer's report
+    assertThat(folder.resolve("report.md")).content().contains("Evaluation of", "base perplexity");
+    assertThat(folder.resolve("report.html")).content().contains("Evaluation of");
     assertThat(folder.resolve("export/adapter/adapter_model.safetensors")).isRegularFile();
     assertThat(folder.resolve("export/merged/model.safetensors")).isRegularFile();
     assertThat(folder.resolve("export/gguf/model-q8_0.gguf")).isRegularFile();
