@@ -3,6 +3,7 @@
 package dev.entity.engine.generate;
 
 import dev.entity.engine.EngineException;
+import dev.entity.engine.backend.DeviceInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +54,8 @@ public final class DecodeBenchmark {
           prefillTokensPerSecond,
           firstTokenMillis,
           decodeTokensPerSecond,
-          bytes(kvCacheBytes),
-          peakResidentBytes < 0 ? "unknown" : bytes(peakResidentBytes));
+          DeviceInfo.formatBytes(kvCacheBytes),
+          peakResidentBytes < 0 ? "unknown" : DeviceInfo.formatBytes(peakResidentBytes));
     }
   }
 
@@ -129,20 +130,5 @@ public final class DecodeBenchmark {
       return -1;
     }
     return -1;
-  }
-
-  /** A byte count in binary units, e.g. 1.5 GiB. */
-  public static String bytes(long b) {
-    if (b < 1024) {
-      return b + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB"};
-    double v = b;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
   }
 }

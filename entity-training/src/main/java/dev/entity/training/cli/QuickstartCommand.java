@@ -18,20 +18,15 @@ import dev.entity.training.data.Conversation;
 import dev.entity.training.data.DatasetLoader;
 import dev.entity.training.data.DatasetOptions;
 import dev.entity.training.data.TokenizedDataset;
+import dev.entity.training.export.FileChecksums;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -415,16 +410,6 @@ final class QuickstartCommand implements Callable<Integer> {
               + (Files.exists(file) ? " is not a file" : " does not exist")
               + "; give a dataset file with --dataset");
     }
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-        in.transferTo(OutputStream.nullOutputStream());
-      }
-      return HexFormat.of().formatHex(digest.digest());
-    } catch (IOException e) {
-      throw new EntityException("cannot read the dataset " + file + ": " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+    return FileChecksums.sha256(file);
   }
 }

@@ -7,6 +7,7 @@ import dev.entity.core.EntityException;
 import dev.entity.core.PluginContext;
 import dev.entity.core.Stage;
 import dev.entity.engine.backend.Backend;
+import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.generate.ChatModel;
 import dev.entity.engine.generate.DecodeBenchmark;
 import dev.entity.engine.generate.GenerationOptions;
@@ -282,14 +283,14 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
               Locale.ROOT,
               "| %s | %s | %.1f | %.2f | %.1f | %s | %s |%n",
               f.model(),
-              DecodeBenchmark.bytes(f.weightBytes()),
+              DeviceInfo.formatBytes(f.weightBytes()),
               g.prefillTokensPerSecond(),
               g.decodeTokensPerSecond(),
               g.firstTokenMillis(),
-              DecodeBenchmark.bytes(g.kvCacheBytes()),
+              DeviceInfo.formatBytes(g.kvCacheBytes()),
               g.peakResidentBytes() < 0
                   ? "unknown"
-                  : DecodeBenchmark.bytes(g.peakResidentBytes())));
+                  : DeviceInfo.formatBytes(g.peakResidentBytes())));
     }
     DecodeBenchmark.Figures g = tuned.figures();
     s.append(
