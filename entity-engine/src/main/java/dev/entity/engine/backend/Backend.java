@@ -238,6 +238,21 @@ public interface Backend extends AutoCloseable {
       float gradScale,
       long step);
 
+  // ---- accounting -----------------------------------------------------------------------------
+
+  /**
+   * Device memory this backend holds now (live tensors plus its allocator's cache), in bytes; -1
+   * for a backend whose tensors live in host memory (the process's RSS counts those).
+   */
+  default long deviceBytesInUse() {
+    return -1;
+  }
+
+  /** The largest {@link #deviceBytesInUse()} since the backend opened; -1 on the host. */
+  default long peakDeviceBytes() {
+    return -1;
+  }
+
   @Override
   void close();
 }
