@@ -14,7 +14,7 @@ HF_TOKEN (passed through), ENTITY_JAVA_OPTS.
 Examples:
   scripts/run_docker.sh --build --help
   scripts/run_docker.sh estimate-memory --shape llama-3-8b --method qlora --device cuda
-  scripts/run_docker.sh train --config configs/lora_cpu.yaml --model /models/smollm2-135m \
+  scripts/run_docker.sh train --config configs/cpu_lora.yaml --model /models/smollm2-135m \
       --dataset /data/my-data.jsonl --output /runs/my-run
 
 Adds --gpus all when nvidia-smi works. GPU passthrough needs the NVIDIA driver and the

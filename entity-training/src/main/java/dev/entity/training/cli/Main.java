@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
     footer = {
       "  entity-train quickstart                  all six stages on sample data and a tiny"
           + " model, about a minute",
-      "  entity-train train --config configs/lora_cpu.yaml --model DIR",
+      "  entity-train train --config configs/cpu_lora.yaml --model DIR",
       "  entity-train help COMMAND                options and examples of a command",
       "",
       "Stages: input (dataset), parse (training config, memory estimate), do (full, LoRA or QLoRA"

@@ -20,8 +20,11 @@ import picocli.CommandLine.Spec;
           + " plugin's name in a workflow YAML stage and its keys under config:.",
       ""
     },
-    footerHeading = "%nExample:%n",
-    footer = "  entity-train plugins")
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  entity-train plugins",
+      "  entity-train plugins | grep -A1 fine_tuning     the DO stage's config keys"
+    })
 final class PluginsCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

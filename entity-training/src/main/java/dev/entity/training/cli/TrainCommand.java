@@ -27,8 +27,10 @@ import picocli.CommandLine.Spec;
           + " config against the model, estimate memory, lower the micro-batch if it does not"
           + " fit), then the later stages.",
       "",
-      "Built today: the input and parse stages. Training (do), evaluation (review) and export"
-          + " (output) land in later issues; the run says so when it stops after parse.",
+      "With a do stage (fine_tuning) it trains and writes checkpoints, final-model/, metrics"
+          + " and the run report; with review (evaluation) it prints PASS or FAIL beside the base"
+          + " model; with output (model_export) it exports. Stages the file leaves out are listed"
+          + " at the end. Examples of each kind are in configs/.",
       "",
       "The run folder (events.jsonl, the dataset split) is --output, else the file's"
           + " resources.storage.run_folder, else the training config's output_dir.",
@@ -43,10 +45,10 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train train --config configs/quickstart.yaml",
-      "  entity-train train -c configs/lora_cpu.yaml --model models/smollm2-135m \\",
+      "  entity-train train -c configs/cpu_lora.yaml --model models/smollm2-135m \\",
       "      --dataset data/sample.jsonl --output runs/smollm2 lora_r=8",
-      "  entity-train train -c configs/lora_cpu.yaml dataset_loader.seed=7 -i",
-      "  entity-train train -c configs/lora_cpu.yaml --resume latest"
+      "  entity-train train -c configs/cpu_lora.yaml dataset_loader.seed=7 -i",
+      "  entity-train train -c configs/cpu_lora.yaml --output runs/smollm2 --resume latest"
     })
 final class TrainCommand implements Callable<Integer> {
 
@@ -58,7 +60,7 @@ final class TrainCommand implements Callable<Integer> {
       names = {"-c", "--config"},
       required = true,
       paramLabel = "FILE",
-      description = "The workflow YAML file, e.g. configs/lora_cpu.yaml.")
+      description = "The workflow YAML file, e.g. configs/cpu_lora.yaml.")
   Path config;
 
   @Option(
@@ -85,8 +87,9 @@ final class TrainCommand implements Callable<Integer> {
       names = "--resume",
       paramLabel = "latest|DIR",
       description =
-          "Resume from the latest checkpoint or a checkpoint folder (checked now; used once"
-              + " training is built).")
+          "Continue an interrupted run exactly: latest (the newest complete checkpoint in"
+              + " output_dir) or a checkpoint-N folder. Sets resume_from_checkpoint; a checkpoint"
+              + " of a different model, dataset or setting is refused.")
   String resume;
 
   @Option(

@@ -23,7 +23,7 @@ record Cli(int code, String out, String err) {
     return new Cli(code, out.toString(), err.toString());
   }
 
-  /** The project's own file {@code relative}, e.g. {@code configs/lora_cpu.yaml}. */
+  /** The project's own file {@code relative}, e.g. {@code configs/cpu_lora.yaml}. */
   static String project(String relative) {
     return ProjectFolder.find().resolve(relative).toString();
   }

@@ -18,6 +18,23 @@ class TrainCommandTest {
 
   @TempDir Path dir;
 
+  /**
+   * The project's workflow {@code config} cut before its do stage, under the same file name: the
+   * input and parse stages only, so a model folder with just config.json is enough.
+   */
+  private String parseOnly(String config) {
+    try {
+      List<String> lines = Files.readAllLines(Path.of(Cli.project(config)));
+      int doStage = lines.indexOf("do:");
+      assertThat(doStage).as(config + " has a do stage").isPositive();
+      Path copy = Files.createDirectories(dir.resolve("parse-only"));
+      return Files.write(copy.resolve(Path.of(config).getFileName()), lines.subList(0, doStage))
+          .toString();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private Cli train(String... extra) {
     return trainWithInput("", extra);
   }
@@ -29,14 +46,14 @@ class TrainCommandTest {
         List.of(
             "train",
             "--config",
-            Cli.project("configs/lora_cpu.yaml"),
+            parseOnly("configs/cpu_lora.yaml"),
             "--output",
             dir.resolve("run").toString()));
     if (!given.contains("--dataset")) {
       args.addAll(List.of("--dataset", Cli.project("data/sample.jsonl")));
     }
     if (!given.contains("--model")) {
-      // The tiny model has 256 positions; lora_cpu.yaml asks for 512.
+      // The tiny model has 256 positions; cpu_lora.yaml asks for 512.
       args.addAll(List.of("--model", Cli.tinyModel(dir).toString(), "max_seq_length=256"));
     }
     args.addAll(given);
@@ -66,7 +83,7 @@ class TrainCommandTest {
         Cli.run(
             "train",
             "--config",
-            Cli.project("configs/lora_cpu.yaml"),
+            parseOnly("configs/cpu_lora.yaml"),
             "--dataset",
             Cli.project("data/sample.jsonl"),
             "--model",
@@ -131,7 +148,7 @@ class TrainCommandTest {
     Cli cli = train("learning_rate=5", "training_method=dpo");
     assertThat(cli.code()).isEqualTo(Main.USER_ERROR);
     assertThat(cli.err())
-        .contains("lora_cpu.yaml line")
+        .contains("cpu_lora.yaml line")
         .contains("config.learning_rate: must be at most 1")
         .contains("config.training_method: must be one of full, lora, qlora");
   }
@@ -220,7 +237,12 @@ class TrainCommandTest {
     }
     assertThat(files)
         .extracting(p -> p.getFileName().toString())
-        .contains("quickstart.yaml", "lora_cpu.yaml");
+        .contains(
+            "quickstart.yaml",
+            "cpu_lora.yaml",
+            "qlora_training.yaml",
+            "full_training.yaml",
+            "continued_training.yaml");
     for (Path file : files) {
       Workflow workflow = WorkflowYaml.read(file, PluginRegistry.discover(), name -> null).build();
       assertThat(workflow.steps(dev.entity.core.Stage.INPUT)).as(file.toString()).isNotEmpty();
@@ -234,7 +256,7 @@ class TrainCommandTest {
         Cli.run(
             "train",
             "--config",
-            Cli.project("configs/full_small.yaml"),
+            parseOnly("configs/full_training.yaml"),
             "--dataset",
             Cli.project("data/sample.jsonl"),
             "--output",

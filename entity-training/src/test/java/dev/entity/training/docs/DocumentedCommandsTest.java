@@ -1,6 +1,7 @@
 // Convention: a documented command is every line (with its backslash continuations) of a ```bash
-// block in the checked pages that starts with ./entity-train, entity-train or one of the scripts;
-// prose and other tools' commands (docker, ollama) are left to the reader.
+// block in the checked pages that starts with ./entity-train, entity-train or one of the scripts.
+// A line with synopsis marks ([ ] | ( ) ...) is a usage summary: its --options must exist, but it
+// is not parsed. Other tools' commands (docker, ollama) are left to the reader.
 package dev.entity.training.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,13 +25,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
 /**
- * Every command shown in docs/API.md and docs/FAQ.md is parsed by the real command line (so a
- * renamed or removed option fails here), and the cheap ones (no large model) are run in-process on
- * the repository's files, with outputs sent to a temporary folder, and must exit 0.
+ * Every command shown in the README and docs/ is checked against the real command line: a usage
+ * summary's options must exist on its command; a concrete command is parsed (so a renamed or
+ * removed option fails here), and the cheap ones (no large model) are run in-process on the
+ * repository's files, with outputs sent to a temporary folder, and must exit 0. Every {@code
+ * --option} written in the pages' prose must exist on some command.
  */
 class DocumentedCommandsTest {
 
-  static final List<String> PAGES = List.of("docs/API.md", "docs/FAQ.md");
+  static final List<String> PAGES =
+      List.of(
+          "README.md", "docs/TRAINING_GUIDE.md", "docs/API.md", "docs/FAQ.md", "docs/PLUGINS.md");
+
+  /** Options in prose that belong to other tools: docker's --gpus, run_docker.sh's --build. */
+  static final Set<String> OTHER_TOOLS = Set.of("--gpus", "--build", "--script-help");
 
   /** Thin scripts and the command each one runs. */
   static final Map<String, String> SCRIPTS =
@@ -42,13 +50,6 @@ class DocumentedCommandsTest {
 
   /** Commands that run in seconds without a large model; the rest are parsed only. */
   static final Set<String> RUN = Set.of("estimate-memory", "plugins", "prepare-dataset", "help");
-
-  /**
-   * Commands being merged from other branches; a documented line may use them before they land in
-   * this build (then it is not checked), and is parsed as soon as they do.
-   */
-  static final Set<String> LANDING =
-      Set.of("merge-adapter", "convert-to-gguf", "benchmark", "export", "chat", "generate", "push");
 
   @TempDir Path dir;
 
@@ -125,13 +126,45 @@ class DocumentedCommandsTest {
     return args.stream().filter(a -> !a.startsWith("-")).findFirst().orElse("");
   }
 
+  /** Whether a documented line is a usage summary rather than a command to run. */
+  static boolean isSynopsis(List<String> args) {
+    return args.stream().anyMatch(a -> a.matches(".*[\\[\\]|()].*|.*\\.\\.\\..*"));
+  }
+
+  /** The command a line runs, with its subcommand ({@code benchmark train}) when it has one. */
+  static CommandLine command(List<String> args) {
+    CommandLine line = Main.commandLine();
+    for (String arg : args) {
+      if (arg.startsWith("-")) {
+        continue;
+      }
+      CommandLine sub = line.getSubcommands().get(arg);
+      if (sub == null || sub.getCommand() instanceof CommandLine.HelpCommand) {
+        break;
+      }
+      line = sub;
+    }
+    return line;
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("commands")
   void parsesWithTheRealCommandLineAndTheCheapOnesRun(Documented documented) {
     String command = commandName(documented.args());
     CommandLine cli = Main.commandLine();
-    if (!command.isEmpty() && !cli.getSubcommands().containsKey(command)) {
-      assertThat(LANDING).as(documented + ": no such command").contains(command);
+    assertThat(command.isEmpty() || cli.getSubcommands().containsKey(command))
+        .as(documented + ": no such command")
+        .isTrue();
+    if (isSynopsis(documented.args())) {
+      CommandLine target = command(documented.args());
+      for (String arg : documented.args()) {
+        String option = arg.replaceAll("^[\\[(]+|[\\])|.]+$", "").replaceFirst("=.*", "");
+        if (option.startsWith("-")) {
+          assertThat(target.getCommandSpec().findOption(option))
+              .as(documented + ": " + option + " is not an option of " + target.getCommandName())
+              .isNotNull();
+        }
+      }
       return;
     }
     assertThatCode(() -> Main.commandLine().parseArgs(documented.args().toArray(String[]::new)))
@@ -145,6 +178,54 @@ class DocumentedCommandsTest {
     StringWriter err = new StringWriter();
     int code = Main.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
     assertThat(code).as(documented + "\n" + out + err).isZero();
+  }
+
+  /** Every option of every command, subcommands of subcommands included. */
+  static Set<String> allOptions() {
+    Set<String> names = new java.util.TreeSet<>();
+    List<CommandLine> todo = new ArrayList<>(List.of(Main.commandLine()));
+    while (!todo.isEmpty()) {
+      CommandLine line = todo.removeLast();
+      line.getCommandSpec().options().forEach(o -> names.addAll(List.of(o.names())));
+      todo.addAll(line.getSubcommands().values());
+    }
+    return names;
+  }
+
+  @Test
+  void everyOptionWrittenInProseExistsOnSomeCommand() {
+    Set<String> options = allOptions();
+    List<String> missing = new ArrayList<>();
+    Matcher span = java.util.regex.Pattern.compile("`(--[a-z][a-z0-9-]*)[^`]*`").matcher("");
+    for (String page : PAGES) {
+      boolean inBlock = false;
+      String[] lines = Repository.read(page).split("\n", -1);
+      for (int i = 0; i < lines.length; i++) {
+        if (lines[i].startsWith("```")) {
+          inBlock = !inBlock;
+          continue;
+        }
+        span.reset(lines[i]);
+        while (!inBlock && span.find()) {
+          String option = span.group(1);
+          if (!options.contains(option) && !OTHER_TOOLS.contains(option)) {
+            missing.add(page + ":" + (i + 1) + ": " + option);
+          }
+        }
+      }
+    }
+    assertThat(missing).as("options in prose that no command has").isEmpty();
+  }
+
+  @Test
+  void synopsisLinesAreRecognizedAndTheirCommandFound() {
+    List<String> synopsis =
+        words("./entity-train benchmark train --shape NAME [--seq 512] (--model DIR | --x)");
+    assertThat(isSynopsis(synopsis.subList(1, synopsis.size()))).isTrue();
+    assertThat(command(synopsis.subList(1, synopsis.size())).getCommandSpec().qualifiedName())
+        .isEqualTo("entity-train benchmark train");
+    assertThat(isSynopsis(List.of("estimate-memory", "--shape", "tiny"))).isFalse();
+    assertThat(command(List.of("help", "train")).getCommandName()).isEqualTo("entity-train");
   }
 
   /** Repository-relative paths made absolute; --out/--output values moved into the temp folder. */
