@@ -155,6 +155,11 @@ class DocumentedCommandsTest {
     assertThat(command.isEmpty() || cli.getSubcommands().containsKey(command))
         .as(documented + ": no such command")
         .isTrue();
+    for (String arg : documented.args()) {
+      if (arg.matches("(configs|data|scripts)/.*")) {
+        assertThat(Repository.root().resolve(arg)).as(documented + ": " + arg).exists();
+      }
+    }
     if (isSynopsis(documented.args())) {
       CommandLine target = command(documented.args());
       for (String arg : documented.args()) {

@@ -1,6 +1,7 @@
 package dev.entity.training.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.entity.training.cli.Main;
 import java.io.IOException;
@@ -87,6 +88,47 @@ class ScriptsTest {
     } else {
       assertThat(run.output()).contains("has no '" + command + "' command yet");
     }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "scripts/estimate_memory.sh, estimate-memory",
+    "scripts/merge_adapter.sh, merge-adapter",
+    "scripts/convert_to_gguf.sh, convert-to-gguf",
+    "scripts/benchmark.sh, benchmark",
+    "scripts/run_docker.sh, ''"
+  })
+  void theUsageExamplesParseWithTheRealCommandLine(String script, String command) {
+    List<List<String>> examples = usageExamples(Repository.read(script), script);
+    assertThat(examples).as(script + " shows examples").isNotEmpty();
+    for (List<String> words : examples) {
+      List<String> args = new java.util.ArrayList<>();
+      if (!command.isEmpty()) {
+        args.add(command);
+      }
+      // run_docker.sh's own flag; everything else goes to entity-train in the container
+      words.stream().skip(1).filter(w -> !w.equals("--build")).forEach(args::add);
+      assertThatCode(() -> Main.commandLine().parseArgs(args.toArray(String[]::new)))
+          .as(String.join(" ", words))
+          .doesNotThrowAnyException();
+    }
+  }
+
+  /** The example lines of a script's usage text (after "Examples:"), continuations joined. */
+  static List<List<String>> usageExamples(String text, String script) {
+    List<List<String>> examples = new java.util.ArrayList<>();
+    String[] lines = text.substring(text.indexOf("Examples:")).split("\n", -1);
+    for (int i = 1; i < lines.length && !lines[i].equals("USAGE"); i++) {
+      StringBuilder line = new StringBuilder(lines[i].strip());
+      while (line.toString().endsWith("\\") && i + 1 < lines.length) {
+        line.setLength(line.length() - 1);
+        line.append(' ').append(lines[++i].strip());
+      }
+      if (line.toString().startsWith(script + " ")) {
+        examples.add(DocumentedCommandsTest.words(line.toString()));
+      }
+    }
+    return examples;
   }
 
   @Test
