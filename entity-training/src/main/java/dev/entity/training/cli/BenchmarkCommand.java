@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
     subcommands = {BenchmarkTrainCommand.class, BenchmarkInferCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
-      "  entity-train benchmark train --shape smollm2-135m --method lora --seq 512 --batch 4"
-          + " --steps 5",
+      "  entity-train benchmark train --shape smollm2-135m --method lora --seq 512 \\",
+      "      --batch 4" + " --steps 5",
       "  entity-train benchmark infer --shape smollm2-135m --prompt-len 128 --gen 64"
     })
 final class BenchmarkCommand implements Runnable {

@@ -59,6 +59,7 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
 
   @Option(
       names = "--method",
+      paramLabel = "full|lora|qlora",
       defaultValue = "lora",
       description = "full, lora or qlora (default: ${DEFAULT-VALUE}).")
   String method;

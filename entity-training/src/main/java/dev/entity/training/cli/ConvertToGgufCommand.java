@@ -25,9 +25,11 @@ import picocli.CommandLine.Spec;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  entity-train convert-to-gguf --model merged --out model-q8_0.gguf --type q8_0",
-      "  entity-train convert-to-gguf --model models/qwen2.5-0.5b --out q.gguf --type q4_0",
-      "  entity-train convert-to-gguf --model BASE --adapter final-model --out lora.gguf"
+      "  entity-train convert-to-gguf --model merged --out model-q8_0.gguf",
+      "  entity-train convert-to-gguf --model models/qwen2.5-0.5b --out q.gguf \\",
+      "      --type q4_0",
+      "  entity-train convert-to-gguf --model BASE --adapter final-model \\",
+      "      --out lora.gguf"
     })
 final class ConvertToGgufCommand implements Callable<Integer> {
 

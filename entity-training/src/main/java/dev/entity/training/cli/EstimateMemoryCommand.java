@@ -74,6 +74,7 @@ final class EstimateMemoryCommand implements Callable<Integer> {
 
   @Option(
       names = "--method",
+      paramLabel = "full|lora|qlora",
       defaultValue = "lora",
       description = "full, lora or qlora (default: ${DEFAULT-VALUE}).")
   String method;
@@ -111,6 +112,7 @@ final class EstimateMemoryCommand implements Callable<Integer> {
 
   @Option(
       names = "--device",
+      paramLabel = "auto|cpu|cuda",
       defaultValue = "auto",
       description =
           "auto, cpu or cuda (default: auto: cuda when a GPU is detected; with --device-memory,"

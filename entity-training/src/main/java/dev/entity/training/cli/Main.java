@@ -29,10 +29,9 @@ import picocli.CommandLine.Option;
     },
     footerHeading = "%nGetting started:%n",
     footer = {
-      "  entity-train quickstart                  all six stages on sample data and a tiny"
-          + " model, about a minute",
+      "  entity-train quickstart       all six stages on sample data and a tiny model",
       "  entity-train train --config configs/cpu_lora.yaml --model DIR",
-      "  entity-train help COMMAND                options and examples of a command",
+      "  entity-train help COMMAND     options and examples of a command",
       "",
       "Stages: input (dataset), parse (training config, memory estimate), do (full, LoRA or QLoRA"
           + " fine-tuning), review (evaluation), output (export); CUDA is being built."

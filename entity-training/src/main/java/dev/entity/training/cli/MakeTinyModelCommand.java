@@ -34,9 +34,7 @@ import picocli.CommandLine.Option;
     name = "make-tiny-model",
     sortOptions = false,
     mixinStandardHelpOptions = true,
-    header =
-        "Write a tiny Hugging Face model folder (random weights, a BPE tokenizer learned from a"
-            + " corpus, a chat template) for tests and the quickstart.",
+    header = "Write a tiny random model folder with a tokenizer, for tests and demos.",
     description = {
       "Writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json (with the"
           + " chat template) and generation_config.json. The same inputs give a byte-identical"
@@ -47,9 +45,10 @@ import picocli.CommandLine.Option;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train make-tiny-model --arch llama --out models/tiny",
-      "  entity-train make-tiny-model --arch llama --out runs/qs-model --hidden 256 --layers 2 \\",
-      "      --vocab 512",
-      "  entity-train make-tiny-model --arch gpt2 --out models/tiny-gpt2 --corpus my-data.jsonl"
+      "  entity-train make-tiny-model --arch llama --out runs/qs-model \\",
+      "      --hidden 256 --layers 2 --vocab 512",
+      "  entity-train make-tiny-model --arch gpt2 --out models/tiny-gpt2 \\",
+      "      --corpus my-data.jsonl"
     })
 public final class MakeTinyModelCommand implements Callable<Integer> {
 

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
     footer = {
       "  entity-train merge-adapter --base models/smollm2-135m \\",
       "      --adapter runs/my-run/final-model --out merged",
-      "  entity-train merge-adapter --base BASE --adapter ADAPTER --out OUT --dtype bf16"
+      "  entity-train merge-adapter --base BASE --adapter ADAPTER --out OUT \\",
+      "      --dtype bf16"
     })
 final class MergeAdapterCommand implements Callable<Integer> {
 

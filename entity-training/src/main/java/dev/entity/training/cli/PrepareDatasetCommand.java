@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train prepare-dataset data/sample.jsonl",
-      "  entity-train prepare-dataset data/sample.jsonl -o data/prepared --format openai",
+      "  entity-train prepare-dataset data/sample.jsonl -o data/prepared \\",
+      "      --format openai",
       "  entity-train prepare-dataset chats.parquet more.jsonl -o out \\",
       "      --validation-split 0.05 --seed 7 --skip-invalid --overwrite"
     })
@@ -79,6 +80,7 @@ final class PrepareDatasetCommand implements Callable<Integer> {
 
   @Option(
       names = "--seed",
+      paramLabel = "N",
       defaultValue = "42",
       description = "Shuffle seed (default: ${DEFAULT-VALUE}).")
   long seed;

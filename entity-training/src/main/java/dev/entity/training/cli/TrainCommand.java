@@ -48,7 +48,8 @@ import picocli.CommandLine.Spec;
       "  entity-train train -c configs/cpu_lora.yaml --model models/smollm2-135m \\",
       "      --dataset data/sample.jsonl --output runs/smollm2 lora_r=8",
       "  entity-train train -c configs/cpu_lora.yaml dataset_loader.seed=7 -i",
-      "  entity-train train -c configs/cpu_lora.yaml --output runs/smollm2 --resume latest"
+      "  entity-train train -c configs/cpu_lora.yaml --output runs/smollm2 \\",
+      "      --resume latest"
     })
 final class TrainCommand implements Callable<Integer> {
 
