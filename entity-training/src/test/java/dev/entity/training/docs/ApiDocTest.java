@@ -66,6 +66,39 @@ class ApiDocTest {
     }
   }
 
+  /** A config with a nested record and a map, as the evaluation and export plugins have. */
+  record Nested(Inner inner, java.util.Map<String, Double> weights) {
+    record Inner(Integer depth, String label) {
+      Inner {
+        depth = depth == null ? 3 : depth;
+      }
+    }
+
+    Nested {
+      inner = inner == null ? new Inner(null, null) : inner;
+      weights = weights == null ? java.util.Map.of() : weights;
+    }
+  }
+
+  @Test
+  void nestedRecordsGetTheirOwnTableAndReadableDefaults() {
+    assertThat(ConfigSchema.table(Nested.class) + ConfigSchema.nestedTables(Nested.class))
+        .isEqualTo(
+            """
+            | key | type | default | rules |
+            |---|---|---|---|
+            | `inner` | mapping (Inner) | `{depth: 3}` |  |
+            | `weights` | mapping of string to number | none |  |
+
+            Keys of `inner`:
+
+            | key | type | default | rules |
+            |---|---|---|---|
+            | `depth` | integer | `3` |  |
+            | `label` | string | none |  |
+            """);
+  }
+
   @Test
   void theGeneratorReadsTypesDefaultsAndRulesFromTheRecord() {
     assertThat(ConfigSchema.table(Sample.class))

@@ -71,6 +71,22 @@ final class ConfigSchema {
                   : ".")
           .append("\n\n");
       out.append(table(plugin.configType()));
+      out.append(nestedTables(plugin.configType()));
+    }
+    return out.toString();
+  }
+
+  /** A table for each component that is itself a config record, after the plugin's own table. */
+  static String nestedTables(Class<? extends Record> type) {
+    StringBuilder out = new StringBuilder();
+    List<String> keys = ConfigBinder.keys(type);
+    RecordComponent[] components = type.getRecordComponents();
+    for (int i = 0; i < components.length; i++) {
+      if (components[i].getType().isRecord()) {
+        @SuppressWarnings("unchecked")
+        Class<? extends Record> nested = (Class<? extends Record>) components[i].getType();
+        out.append("\nKeys of `").append(keys.get(i)).append("`:\n\n").append(table(nested));
+      }
     }
     return out.toString();
   }
@@ -158,6 +174,21 @@ final class ConfigSchema {
   }
 
   private static String render(Object value) {
+    if (value instanceof Record record) {
+      List<String> keys = ConfigBinder.keys(record.getClass());
+      RecordComponent[] components = record.getClass().getRecordComponents();
+      List<String> set = new ArrayList<>();
+      for (int i = 0; i < components.length; i++) {
+        Object v = read(components[i], record);
+        if (v != null) {
+          set.add(keys.get(i) + ": " + v);
+        }
+      }
+      return set.isEmpty() ? "none" : "`{" + String.join(", ", set) + "}`";
+    }
+    if (value instanceof java.util.Map<?, ?> map && map.isEmpty()) {
+      return "none";
+    }
     if (value instanceof List<?> list) {
       return list.isEmpty()
           ? "`[]`"
@@ -174,6 +205,12 @@ final class ConfigSchema {
         && parameterized.getRawType() instanceof Class<?> raw
         && List.class.isAssignableFrom(raw)) {
       return "list of " + typeName(parameterized.getActualTypeArguments()[0]);
+    }
+    if (type instanceof ParameterizedType parameterized
+        && parameterized.getRawType() instanceof Class<?> raw
+        && java.util.Map.class.isAssignableFrom(raw)) {
+      Type[] arguments = parameterized.getActualTypeArguments();
+      return "mapping of " + typeName(arguments[0]) + " to " + typeName(arguments[1]);
     }
     if (!(type instanceof Class<?> c)) {
       return type.getTypeName();
