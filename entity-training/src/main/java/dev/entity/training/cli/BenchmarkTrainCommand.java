@@ -120,6 +120,12 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
       description = "Worker threads, 0 = every core (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu, cuda or auto: the backend to train on (default: ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--checkpointing", description = "Gradient checkpointing on.")
   boolean checkpointing;
 
@@ -154,7 +160,7 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
         machine.jvm(),
         machine.loadAverage());
     out.flush();
-    TrainingBenchmark.Result r = TrainingBenchmark.run(setup, out);
+    TrainingBenchmark.Result r = TrainingBenchmark.run(setup, device, out);
     print(out, r);
     if (json != null) {
       writeJson(r);
