@@ -119,7 +119,8 @@ public final class CudaBackendProvider implements BackendProvider {
         new CubinCache(
             CubinCache.defaultFolder(
                 System.getenv(), Path.of(System.getProperty("user.home", "."))));
-    CudaContext context = new CudaContext(p.driver(), 0, p.nvrtc(), cache);
+    CudaContext context =
+        new CudaContext(p.driver(), 0, p.nvrtc(), cache, KernelModules.bundledSources());
     try {
       return new CudaBackend(context, p.lt());
     } catch (RuntimeException | Error e) {

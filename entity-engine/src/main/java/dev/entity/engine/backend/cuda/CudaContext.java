@@ -6,6 +6,7 @@ package dev.entity.engine.backend.cuda;
 import dev.entity.engine.EngineException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 
 /**
  * One GPU in use: the device's primary context, a stream, the caching allocator, the kernel modules
@@ -25,7 +26,14 @@ final class CudaContext implements KernelLauncher, AutoCloseable {
   private long scratchBytes;
   private boolean closed;
 
-  CudaContext(CudaDriver driver, int ordinal, Nvrtc nvrtc, CubinCache cache) {
+  /**
+   * Opens device {@code ordinal}: retains its primary context and makes a stream.
+   *
+   * @param sources our kernels, file name to CUDA C source (see {@link
+   *     KernelModules#bundledSources()})
+   */
+  CudaContext(
+      CudaDriver driver, int ordinal, Nvrtc nvrtc, CubinCache cache, Map<String, String> sources) {
     this.driver = driver;
     this.properties = CudaDeviceProperties.read(driver, ordinal);
     this.device = driver.device(ordinal);
@@ -50,8 +58,7 @@ final class CudaContext implements KernelLauncher, AutoCloseable {
                 driver.free(address);
               }
             });
-    this.modules =
-        new KernelModules(driver, nvrtc, cache, properties.arch(), KernelModules.bundledSources());
+    this.modules = new KernelModules(driver, nvrtc, cache, properties.arch(), sources);
   }
 
   CudaDriver driver() {

@@ -49,23 +49,6 @@ class CudaBackendGpuTest {
     }
   }
 
-  private static Tensor hostRandom(DType dtype, Random rnd, long... shape) {
-    Tensor t = cpu.allocate(DType.F32, shape);
-    for (long i = 0; i < t.elementCount(); i++) {
-      t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() * 2 - 1);
-    }
-    if (dtype == DType.F32) {
-      return t;
-    }
-    Tensor out = cpu.allocate(dtype, shape);
-    cpu.convert(out, t);
-    return out;
-  }
-
-  private static float[] floats(Tensor hostF32) {
-    return hostF32.data().toArray(ValueLayout.JAVA_FLOAT);
-  }
-
   @Test
   void uploadDownloadZeroAndCopyRoundTrip() {
     Random rnd = new Random(1);
@@ -108,46 +91,7 @@ class CudaBackendGpuTest {
 
   private static void compareMatmul(
       DType aType, DType bType, boolean transA, boolean transB, boolean accumulate, double tol) {
-    Random rnd = new Random(42);
-    long m = 37, k = 53, n = 29;
-    Tensor a = hostRandom(aType, rnd, transA ? k : m, transA ? m : k);
-    Tensor b = hostRandom(bType, rnd, transB ? n : k, transB ? k : n);
-    Tensor start = hostRandom(DType.F32, rnd, m, n);
-    Tensor want = cpu.allocate(DType.F32, m, n);
-    cpu.convert(want, start);
-    cpu.matmul(want, a, b, transA, transB, 0.5f, accumulate);
-
-    Tensor out = gpu.upload(start);
-    Tensor da = gpu.upload(a);
-    Tensor db = gpu.upload(b);
-    gpu.matmul(out, da, db, transA, transB, 0.5f, accumulate);
-    Tensor got = cpu.allocate(DType.F32, m, n);
-    gpu.download(got, out);
-    float[] w = floats(want);
-    float[] g = floats(got);
-    double scale = 0;
-    for (float v : w) {
-      scale = Math.max(scale, Math.abs(v));
-    }
-    for (int i = 0; i < w.length; i++) {
-      assertThat((double) g[i])
-          .as(
-              aType
-                  + "x"
-                  + bType
-                  + " transA="
-                  + transA
-                  + " transB="
-                  + transB
-                  + " acc="
-                  + accumulate
-                  + " at "
-                  + i)
-          .isCloseTo(w[i], org.assertj.core.data.Offset.offset(tol * scale));
-    }
-    gpu.free(out);
-    gpu.free(da);
-    gpu.free(db);
+    MatmulCheck.compare(gpu, cpu, aType, bType, transA, transB, accumulate, 37, 53, 29, tol);
   }
 
   @Test
@@ -181,13 +125,13 @@ class CudaBackendGpuTest {
 
   @Test
   void emptyAndZeroKProducts() {
-    Tensor out = gpu.upload(hostRandom(DType.F32, new Random(3), 4, 5));
+    Tensor out = gpu.upload(MatmulCheck.hostRandom(cpu, DType.F32, new Random(3), 4, 5));
     Tensor a = gpu.allocate(DType.F32, 4, 0);
     Tensor b = gpu.allocate(DType.F32, 0, 5);
     gpu.matmul(out, a, b, false, false, 1f, false);
     Tensor got = cpu.allocate(DType.F32, 4, 5);
     gpu.download(got, out);
-    assertThat(floats(got)).containsOnly(0f);
+    assertThat(got.data().toArray(ValueLayout.JAVA_FLOAT)).containsOnly(0f);
   }
 
   @Test
