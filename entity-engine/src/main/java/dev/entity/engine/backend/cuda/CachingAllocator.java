@@ -22,7 +22,11 @@ final class CachingAllocator implements AutoCloseable {
   static final long LARGE_ROUNDING = 1L << 20;
 
   private final DeviceMemory raw;
-  private final Map<Long, Long> live = new HashMap<>();
+
+  /** A live block: its size class and the bytes asked for. */
+  private record Block(long size, long requested) {}
+
+  private final Map<Long, Block> live = new HashMap<>();
   private final TreeMap<Long, ArrayDeque<Long>> cache = new TreeMap<>();
   private long liveBytes;
   private long cachedBytes;
@@ -66,7 +70,7 @@ final class CachingAllocator implements AutoCloseable {
       blockSize = size;
       address = fromDriver(size, bytes);
     }
-    live.put(address, blockSize);
+    live.put(address, new Block(blockSize, bytes));
     liveBytes += blockSize;
     peakReserved = Math.max(peakReserved, reservedBytes());
     return address;
@@ -98,10 +102,11 @@ final class CachingAllocator implements AutoCloseable {
 
   /** Returns a block to the cache; false when {@code address} is not a live block of ours. */
   synchronized boolean free(long address) {
-    Long size = live.remove(address);
-    if (size == null) {
+    Block block = live.remove(address);
+    if (block == null) {
       return false;
     }
+    long size = block.size();
     liveBytes -= size;
     cachedBytes += size;
     cache.computeIfAbsent(size, s -> new ArrayDeque<>()).push(address);
@@ -110,6 +115,12 @@ final class CachingAllocator implements AutoCloseable {
 
   synchronized boolean owns(long address) {
     return live.containsKey(address);
+  }
+
+  /** The bytes asked for by the live block at {@code address}; -1 when there is none. */
+  synchronized long requestedBytes(long address) {
+    Block block = live.get(address);
+    return block == null ? -1 : block.requested();
   }
 
   /** Gives every cached block back to the driver. */

@@ -69,6 +69,14 @@ public final class CudaBackend implements Backend {
     context.synchronize();
   }
 
+  /**
+   * GPU time of the ops {@code work} enqueues, in milliseconds, measured with two events on the
+   * stream (host-side launch overhead excluded); waits for the work to finish.
+   */
+  public float timeMillis(Runnable work) {
+    return context.timeMillis(work);
+  }
+
   // ---- memory ---------------------------------------------------------------------------------
 
   @Override
@@ -84,11 +92,16 @@ public final class CudaBackend implements Backend {
     return new Tensor(dtype, shape, MemorySegment.ofAddress(address).reinterpret(bytes), device);
   }
 
-  /** Frees a tensor made by {@link #allocate} or {@link #upload}; views and others are ignored. */
+  /**
+   * Frees a tensor made by {@link #allocate} or {@link #upload} (or a reshape of one). Views of
+   * fewer bytes — {@code rows(0, n)} shares its base's address — and foreign tensors are ignored,
+   * as on the CPU.
+   */
   @Override
   public void free(Tensor t) {
-    if (device.equals(t.device())) {
-      context.allocator().free(t.data().address());
+    long address = t.data().address();
+    if (device.equals(t.device()) && context.allocator().requestedBytes(address) == t.byteSize()) {
+      context.allocator().free(address);
     }
   }
 

@@ -103,18 +103,41 @@ public final class CudaBackendProvider implements BackendProvider {
     return PRIORITY;
   }
 
+  /**
+   * Why CUDA cannot be used here: a missing library, a driver that does not start, no device — or a
+   * build without our kernels ({@link CudaKernelSources} lists none), where every op but memory and
+   * matrix products would fail, so {@code auto} must not pick it.
+   */
   @Override
   public String unavailableReason() {
-    return probe.get().reason();
+    String reason = probe.get().reason();
+    if (reason == null && CudaKernelSources.files().isEmpty()) {
+      return "this build has no CUDA kernels (CudaKernelSources lists none), so only memory and"
+          + " matrix products could run on the GPU; use --device cpu";
+    }
+    return reason;
   }
 
   /** A backend on CUDA device 0; {@code threads} is unused (the GPU does the work). */
   @Override
   public Backend create(int threads) {
-    Probe p = probe.get();
-    if (p.reason() != null) {
-      throw new EngineException("device cuda is not usable here: " + p.reason());
+    String reason = unavailableReason();
+    if (reason != null) {
+      throw new EngineException("device cuda is not usable here: " + reason);
     }
+    return open(probe.get());
+  }
+
+  /** The system's probe: the libraries, their bindings and the device count, or why not. */
+  static Probe systemProbe() {
+    return SYSTEM.get();
+  }
+
+  /**
+   * A backend on device 0 of a successful probe, kernels or not (tests of memory and products need
+   * none); cubins cached in the user's cache folder.
+   */
+  static CudaBackend open(Probe p) {
     CubinCache cache =
         new CubinCache(
             CubinCache.defaultFolder(
@@ -171,10 +194,5 @@ public final class CudaBackendProvider implements BackendProvider {
         return value;
       }
     };
-  }
-
-  /** For tests: the libraries the system probe found (or did not). */
-  static CudaLibraries systemLibraries() {
-    return SYSTEM.get().libraries();
   }
 }

@@ -174,6 +174,25 @@ final class CudaContext implements KernelLauncher, AutoCloseable {
     driver.synchronize(stream);
   }
 
+  float timeMillis(Runnable work) {
+    makeCurrent();
+    MemorySegment start = driver.createEvent();
+    try {
+      MemorySegment end = driver.createEvent();
+      try {
+        driver.record(start, stream);
+        work.run();
+        makeCurrent();
+        driver.record(end, stream);
+        return driver.elapsedMillis(start, end);
+      } finally {
+        driver.destroyEvent(end);
+      }
+    } finally {
+      driver.destroyEvent(start);
+    }
+  }
+
   /** {free, total} device memory as the driver sees it (other processes included). */
   long[] memoryInfo() {
     makeCurrent();

@@ -5,7 +5,8 @@
  * primary context, one stream, memory, module loading and kernel launches), cuBLASLt (matrix
  * products) and NVRTC (compiling our kernels). {@link dev.entity.engine.backend.cuda.CudaLibraries}
  * finds them; when one is missing, {@code --device cuda} says which and where it looked, and {@code
- * --device auto} runs on the CPU.
+ * --device auto} runs on the CPU — as it does in a build whose {@code CudaKernelSources} lists no
+ * kernels yet.
  *
  * <p>Our kernels ship as CUDA C sources ({@code kernels/*.cu}) and are compiled with NVRTC when a
  * backend first launches them, for the exact architecture of the GPU at hand ({@code sm_XY}), then

@@ -86,6 +86,8 @@ class CachingAllocatorTest {
     long b = alloc.allocate(2 << 20);
     assertThat(alloc.liveBytes()).isEqualTo(1024 + (2 << 20));
     assertThat(alloc.owns(a)).isTrue();
+    assertThat(alloc.requestedBytes(a)).isEqualTo(1000);
+    assertThat(alloc.requestedBytes(a + 8)).isEqualTo(-1);
     alloc.free(b);
     assertThat(alloc.liveBytes()).isEqualTo(1024);
     assertThat(alloc.cachedBytes()).isEqualTo(2 << 20);

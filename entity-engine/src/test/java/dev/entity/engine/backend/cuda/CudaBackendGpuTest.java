@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.entity.engine.backend.Backend;
-import dev.entity.engine.backend.Backends;
 import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
@@ -29,12 +28,13 @@ class CudaBackendGpuTest {
 
   @BeforeAll
   static void open() {
-    String reason = new CudaBackendProvider().unavailableReason();
-    if (reason != null) {
-      System.out.println("GPU tests skipped: " + reason);
-      Assumptions.abort("no usable CUDA device: " + reason);
+    // the system probe, not the provider: memory and products need no kernels of ours
+    CudaBackendProvider.Probe probe = CudaBackendProvider.systemProbe();
+    if (probe.reason() != null) {
+      System.out.println("GPU tests skipped: " + probe.reason());
+      Assumptions.abort("no usable CUDA device: " + probe.reason());
     }
-    gpu = Backends.open("cuda", 0);
+    gpu = CudaBackendProvider.open(probe);
     cpu = new CpuBackend(1);
     System.out.println("GPU tests on " + ((CudaBackend) gpu).properties());
   }
@@ -142,5 +142,9 @@ class CudaBackendGpuTest {
     assertThat(info[1]).isPositive();
     assertThat(info[0]).isBetween(0L, info[1]);
     assertThat(CudaBackendProvider.gpus()).isNotEmpty();
+    Tensor big = cuda.allocate(DType.F32, 1 << 24);
+    float ms = cuda.timeMillis(() -> cuda.zero(big));
+    assertThat(ms).isPositive().isLessThan(1000f);
+    cuda.free(big);
   }
 }

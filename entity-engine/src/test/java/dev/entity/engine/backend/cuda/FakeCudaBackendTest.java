@@ -41,6 +41,7 @@ class FakeCudaBackendTest {
 
   @TempDir static Path dir;
 
+  private static CudaLibraries.Environment env;
   private static CudaBackendProvider.Probe probe;
   private static CudaContext context;
   private static CudaBackend gpu;
@@ -69,7 +70,7 @@ class FakeCudaBackendTest {
     compile("fake_cuda.c", lib.resolve("libcuda.so.1"), driverFlags);
     compile("fake_cublaslt.c", lib.resolve("libcublasLt.so.12"), List.of("-Werror"));
     compile("fake_nvrtc.c", lib.resolve("libnvrtc.so.12"), List.of("-Werror"));
-    CudaLibraries.Environment env =
+    env =
         new CudaLibraries.Environment(
             Map.of("LD_LIBRARY_PATH", lib.toString()),
             Files.createDirectories(dir.resolve("root")),
@@ -203,6 +204,22 @@ class FakeCudaBackendTest {
     assertThat(counter(fakeDriver, "fake_cuda_current_set")).isPositive();
     assertThat(probe.nvrtc().version()).isEqualTo("12.4");
     assertThat(probe.lt().version()).isEqualTo(120400);
+    int[] ran = {0};
+    assertThat(gpu.timeMillis(() -> ran[0]++)).isEqualTo(1.5f); // the fake's fixed event time
+    assertThat(ran[0]).isEqualTo(1);
+  }
+
+  @Test
+  void theProviderRefusesABuildWithoutKernelsSoAutoKeepsTheCpu() {
+    String reason = new CudaBackendProvider(env).unavailableReason();
+    if (CudaKernelSources.files().isEmpty()) {
+      assertThat(reason).contains("no CUDA kernels").contains("--device cpu");
+      assertThatThrownBy(() -> new CudaBackendProvider(env).create(0))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("device cuda is not usable here: this build has no CUDA kernels");
+    } else {
+      assertThat(reason).isNull();
+    }
   }
 
   @Test
@@ -234,6 +251,11 @@ class FakeCudaBackendTest {
     gpu.download(rows, dev.rows(3, 2));
     assertThat(rows.data().mismatch(host.rows(3, 2).data())).isEqualTo(-1);
     gpu.free(dev.rows(3, 2)); // a view is not an allocation: ignored
+    gpu.free(dev.rows(0, 2)); // not even one at the allocation's own address
+    Tensor stillThere = cpu.allocate(DType.F32, 6, 4);
+    gpu.download(stillThere, dev);
+    assertThat(stillThere.data().mismatch(host.data())).isEqualTo(-1);
+    assertThat(context.allocator().owns(dev.data().address())).isTrue();
     gpu.free(dev);
     assertThatThrownBy(() -> gpu.download(cpu.allocate(DType.F32, 3), gpu.allocate(DType.I32, 3)))
         .isInstanceOf(IllegalArgumentException.class);
