@@ -59,7 +59,7 @@ public final class CudaBackendProvider implements BackendProvider {
       try {
         driver = CudaDriver.load(libs.driver().found());
         driver.init();
-      } catch (EngineException | LinkageError e) {
+      } catch (EngineException | LinkageError | CudaOutOfMemoryError e) {
         return new Probe(
             libs,
             null,

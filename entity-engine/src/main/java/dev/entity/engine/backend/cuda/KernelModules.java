@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -125,15 +126,20 @@ final class KernelModules implements AutoCloseable {
     String source = sources.get(file);
     List<String> options = Nvrtc.options(arch);
     String key = CubinCache.key(source, options, nvrtcVersion, arch);
-    byte[] cubin =
-        cache
-            .read(key)
-            .orElseGet(
-                () -> {
-                  byte[] compiled = nvrtc.compile(file, source, options);
-                  cache.write(key, compiled);
-                  return compiled;
-                });
+    Optional<byte[]> cached = cache.read(key);
+    if (cached.isPresent()) {
+      try {
+        return loadImage(cached.get());
+      } catch (EngineException e) {
+        // a damaged cache entry (a disk error, a driver update): compile afresh and replace it
+      }
+    }
+    byte[] compiled = nvrtc.compile(file, source, options);
+    cache.write(key, compiled);
+    return loadImage(compiled);
+  }
+
+  private MemorySegment loadImage(byte[] cubin) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment image = arena.allocate(cubin.length + 1L, 16);
       MemorySegment.copy(cubin, 0, image, ValueLayout.JAVA_BYTE, 0, cubin.length);

@@ -364,6 +364,28 @@ class FakeCudaBackendTest {
   }
 
   @Test
+  void aDamagedCacheEntryIsCompiledAgainAndReplaced() throws IOException {
+    Path cacheDir = Files.createDirectories(dir.resolve("damaged-cache"));
+    CubinCache cache = new CubinCache(cacheDir);
+    Map<String, String> sources = Map.of("kernels/fake.cu", KERNELS);
+    String key = CubinCache.key(KERNELS, Nvrtc.options("sm_86"), probe.nvrtc().version(), "sm_86");
+    Files.writeString(cache.entry(key), "garbage, not a cubin");
+    int compiles = counter(fakeNvrtc, "fake_nvrtc_compiles");
+    Tensor ids = gpu.allocate(DType.I32, 3);
+    try (CudaContext third = new CudaContext(probe.driver(), 0, probe.nvrtc(), cache, sources)) {
+      third.launch(
+          "fake_iota", LaunchShape.covering(3, 32), new KernelArgs().ptr(ids).i32(3).i32(7));
+      third.synchronize();
+    }
+    assertThat(counter(fakeNvrtc, "fake_nvrtc_compiles")).isEqualTo(compiles + 1);
+    assertThat(Files.readString(cache.entry(key))).startsWith("FAKECUBIN sm_86\n");
+    Tensor host = cpu.allocate(DType.I32, 3);
+    gpu.download(host, ids);
+    assertThat(host.data().toArray(ValueLayout.JAVA_INT)).containsExactly(7, 8, 9);
+    gpu.free(ids);
+  }
+
+  @Test
   void aCompileErrorShowsTheCompilersLogAndAnUnknownKernelIsNamed() {
     assertThatThrownBy(
             () ->
