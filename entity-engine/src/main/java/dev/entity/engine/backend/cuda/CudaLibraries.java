@@ -242,10 +242,8 @@ public record CudaLibraries(Search driver, Search cublasLt, Search nvrtc) {
   private static String versionKey(Path p) {
     StringBuilder key = new StringBuilder();
     for (String part : p.getFileName().toString().replaceAll("[^0-9.]", "").split("\\.")) {
-      key.append(
-          String.format(
-              "%08d",
-              part.isEmpty() ? 0 : Long.parseLong(part.substring(0, Math.min(part.length(), 8)))));
+      String digits = part.length() > 8 ? part.substring(part.length() - 8) : part;
+      key.append("0".repeat(8 - digits.length())).append(digits);
     }
     return key.toString();
   }
