@@ -122,6 +122,7 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
 
   @Option(
       names = "--device",
+      paramLabel = "auto|cpu|cuda",
       defaultValue = "cpu",
       description = "cpu, cuda or auto: the backend to train on (default: ${DEFAULT-VALUE}).")
   String device;
