@@ -22,9 +22,10 @@ import java.util.concurrent.TimeoutException;
 /**
  * What the host offers for a training run: logical cores, total and available RAM (from {@code
  * /proc/meminfo}, falling back to the JVM's operating-system bean), the JVM's maximum heap, and the
- * NVIDIA GPUs that {@code nvidia-smi} reports when it is on the PATH (no CUDA binding is needed; a
- * missing or hanging {@code nvidia-smi} means no GPU). These are facts for planning — the memory
- * estimate and the device choice; the CUDA backend reports exact figures once it is loaded.
+ * NVIDIA GPUs that {@code nvidia-smi} reports when it is on the PATH — or, where it is missing or
+ * hangs, those the CUDA driver reports when the CUDA backend is usable (else none). These are facts
+ * for planning — the memory estimate and the device choice; the CUDA backend reports exact figures
+ * once it is loaded.
  *
  * @param logicalCores processors available to the JVM
  * @param totalRamBytes physical memory of the host
@@ -73,8 +74,26 @@ public record DeviceInfo(
    * (a container's limit is what a run may really use), and {@code nvidia-smi} with a 5 s timeout.
    */
   public static DeviceInfo detect() {
-    return detect(
-        Path.of("/proc/meminfo"), Path.of("/sys/fs/cgroup"), NVIDIA_SMI, NVIDIA_SMI_TIMEOUT);
+    DeviceInfo info =
+        detect(Path.of("/proc/meminfo"), Path.of("/sys/fs/cgroup"), NVIDIA_SMI, NVIDIA_SMI_TIMEOUT);
+    return info.hasGpu() ? info : info.withGpus(cudaGpus());
+  }
+
+  /**
+   * The GPUs the CUDA driver reports (total and free memory), for hosts where the driver is usable
+   * but nvidia-smi is not installed (slim containers); empty when CUDA is not usable.
+   */
+  static List<Gpu> cudaGpus() {
+    try {
+      return dev.entity.engine.backend.cuda.CudaBackendProvider.gpus();
+    } catch (RuntimeException | LinkageError e) {
+      return List.of(); // a broken driver means no GPU for planning, as a missing nvidia-smi does
+    }
+  }
+
+  /** The same host facts with another list of GPUs. */
+  public DeviceInfo withGpus(List<Gpu> gpus) {
+    return new DeviceInfo(logicalCores, totalRamBytes, availableRamBytes, jvmMaxHeapBytes, gpus);
   }
 
   /**

@@ -121,6 +121,13 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
       description = "Worker threads, 0 = every core (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(
+      names = "--device",
+      paramLabel = "auto|cpu|cuda",
+      defaultValue = "cpu",
+      description = "cpu, cuda or auto: the backend to train on (default: ${DEFAULT-VALUE}).")
+  String device;
+
   @Option(names = "--checkpointing", description = "Gradient checkpointing on.")
   boolean checkpointing;
 
@@ -155,7 +162,7 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
         machine.jvm(),
         machine.loadAverage());
     out.flush();
-    TrainingBenchmark.Result r = TrainingBenchmark.run(setup, out);
+    TrainingBenchmark.Result r = TrainingBenchmark.run(setup, device, out);
     print(out, r);
     if (json != null) {
       writeJson(r);

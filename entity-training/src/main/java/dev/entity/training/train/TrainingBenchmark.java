@@ -5,6 +5,10 @@
 package dev.entity.training.train;
 
 import dev.entity.core.EntityException;
+import dev.entity.engine.EngineException;
+import dev.entity.engine.backend.Backend;
+import dev.entity.engine.backend.Backends;
+import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.Batch;
@@ -27,11 +31,11 @@ import java.util.SplittableRandom;
 
 /**
  * Measures LoRA, QLoRA or full fine-tuning on a model shape with random weights (no download):
- * builds the {@link Decoder} on a {@link CpuBackend}, draws seeded random token batches, runs
- * warm-up steps, then times each optimizer step (forward + backward, global grad norm, AdamW) and
- * reads the peak resident set size. The result carries the {@link MemoryEstimator}'s figure for the
- * same setup and the engine's own tensor bytes, so a gap between estimate and measurement can be
- * traced to a component.
+ * builds the {@link Decoder} on the chosen backend (the CPU unless {@code --device} says
+ * otherwise), draws seeded random token batches, runs warm-up steps, then times each optimizer step
+ * (forward + backward, global grad norm, AdamW) and reads the peak resident set size. The result
+ * carries the {@link MemoryEstimator}'s figure for the same setup and the engine's own tensor
+ * bytes, so a gap between estimate and measurement can be traced to a component.
  */
 public final class TrainingBenchmark {
 
@@ -208,6 +212,17 @@ public final class TrainingBenchmark {
    * @throws EntityException for a setup the engine or the estimator refuses
    */
   public static Result run(Setup setup, PrintWriter progress) {
+    return run(setup, "cpu", progress);
+  }
+
+  /**
+   * Runs the benchmark on the backend {@code device} names (cpu, cuda or auto, as {@code
+   * --device}); on a GPU the peak device memory is printed after the last step.
+   *
+   * @throws EntityException for a setup the engine or the estimator refuses, or a device that
+   *     cannot be used here
+   */
+  public static Result run(Setup setup, String device, PrintWriter progress) {
     TrainingConfig config = setup.trainingConfig();
     List<String> violations = config.violations(setup.model());
     if (!violations.isEmpty()) {
@@ -218,10 +233,14 @@ public final class TrainingBenchmark {
         new MemoryEstimator(setup.model(), config, MemoryEstimator.Target.CPU).estimate();
     Machine machine = Machine.detect();
     MemoryProbe probe = new MemoryProbe();
-    try (CpuBackend backend = new CpuBackend(setup.threads());
+    try (Backend backend = openBackend(device, setup.threads());
         TrainingSession session =
             new TrainingSession(
                 new Decoder(backend, setup.model(), options(setup)), AdamW.Config.torch(0f))) {
+      if (backend.name().equals("cuda")) {
+        estimate =
+            new MemoryEstimator(setup.model(), config, MemoryEstimator.Target.CUDA).estimate();
+      }
       Decoder decoder = session.decoder();
       progress.printf(
           Locale.ROOT,
@@ -259,6 +278,14 @@ public final class TrainingBenchmark {
             (double) setup.batch() * setup.seq() / s);
         progress.flush();
       }
+      if (backend.peakDeviceBytes() >= 0) {
+        progress.printf(
+            Locale.ROOT,
+            "  peak device memory on %s: %s%n",
+            backend.device(),
+            DeviceInfo.formatBytes(backend.peakDeviceBytes()));
+        progress.flush();
+      }
       MemoryProbe.Snapshot after = probe.sample();
       ParameterStore store = decoder.store();
       long weights = 0;
@@ -269,7 +296,7 @@ public final class TrainingBenchmark {
       return new Result(
           setup,
           machine,
-          backend.threads(),
+          backend instanceof CpuBackend cpu ? cpu.threads() : 0,
           seconds,
           losses,
           store.parameterCount(),
@@ -283,6 +310,15 @@ public final class TrainingBenchmark {
           reset,
           after.heapUsedBytes(),
           estimate);
+    }
+  }
+
+  /** The backend {@code --device} names; a device that cannot be used is a user error. */
+  private static Backend openBackend(String device, int threads) {
+    try {
+      return Backends.open(device, threads);
+    } catch (EngineException e) {
+      throw new EntityException("--device " + e.getMessage(), e);
     }
   }
 
