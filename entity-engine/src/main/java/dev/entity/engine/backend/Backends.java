@@ -25,11 +25,7 @@ public final class Backends {
     List<BackendProvider> providers = new ArrayList<>();
     ServiceLoader.load(BackendProvider.class).forEach(providers::add);
     if (name == null || name.equals("auto")) {
-      return providers.stream()
-          .filter(p -> p.unavailableReason() == null)
-          .max(Comparator.comparingInt(BackendProvider::priority))
-          .orElseThrow(() -> new EngineException("device auto: no usable backend in this build"))
-          .create(threads);
+      return openBest(providers, threads);
     }
     for (BackendProvider p : providers) {
       if (p.name().equals(name)) {
@@ -43,5 +39,36 @@ public final class Backends {
     List<String> names = providers.stream().map(BackendProvider::name).toList();
     throw new EngineException(
         "device " + name + ": no such backend in this build; use one of " + names);
+  }
+
+  /**
+   * {@code auto}: the usable providers from the highest priority down; one whose libraries were
+   * found but that fails to start (a driver too old for the toolkit, say) is skipped with a
+   * warning, so a broken GPU setup still leaves the CPU.
+   */
+  static Backend openBest(List<BackendProvider> providers, int threads) {
+    List<BackendProvider> usable =
+        providers.stream()
+            .filter(p -> p.unavailableReason() == null)
+            .sorted(Comparator.comparingInt(BackendProvider::priority).reversed())
+            .toList();
+    EngineException last = null;
+    for (BackendProvider p : usable) {
+      try {
+        return p.create(threads);
+      } catch (EngineException e) {
+        System.err.println(
+            "device auto: "
+                + p.name()
+                + " did not start ("
+                + e.getMessage()
+                + "); trying the next");
+        last = e;
+      }
+    }
+    if (last != null) {
+      throw last;
+    }
+    throw new EngineException("device auto: no usable backend in this build");
   }
 }
