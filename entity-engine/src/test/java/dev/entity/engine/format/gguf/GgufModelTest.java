@@ -134,7 +134,9 @@ class GgufModelTest {
       assertThat(g.stopIds()).contains(hfTokenizer.eosId().getAsInt());
       try (Decoder hf = Decoder.load(backend, folder(a), Decoder.Options.full());
           Decoder loaded = g.load(backend, Decoder.Options.full())) {
-        assertThat(maxDiff(logits(loaded, ids), logits(hf, ids))).isLessThanOrEqualTo(1e-5);
+        double diff = maxDiff(logits(loaded, ids), logits(hf, ids));
+        System.out.printf("%s F32 GGUF vs folder: max |logit diff| %.2e%n", a, diff);
+        assertThat(diff).isLessThanOrEqualTo(1e-5);
       }
     }
   }
@@ -153,6 +155,9 @@ class GgufModelTest {
       assertThat(maxDiff(got, logits(same, ids))).isLessThanOrEqualTo(1e-5);
       float[] want = logits(original, ids);
       double diff = maxDiff(got, want);
+      System.out.printf(
+          "Q8_0 GGUF vs F32 folder: max |logit diff| %.3e = %.2f%% of the logit range%n",
+          diff, 100 * diff / range(want));
       assertThat(diff).isGreaterThan(0).isLessThanOrEqualTo(0.02 * range(want));
     }
   }
