@@ -104,19 +104,24 @@ public final class ChatModel implements AutoCloseable {
     }
   }
 
-  /** A GGUF model file, dequantized into {@code frozenDType} weights; adapters are refused. */
+  /**
+   * A GGUF model file, dequantized into {@code frozenDType} weights, with the PEFT adapter of
+   * {@code adapterFolder} (made for the model the GGUF was exported from) when not null.
+   */
   private static ChatModel openGguf(
       Backend backend, Path file, Path adapterFolder, DType frozenDType) {
-    if (adapterFolder != null) {
-      throw new EngineException(
-          file
-              + " is a GGUF model; a PEFT adapter is applied to the Hugging Face base folder, so"
-              + " give that folder as the model (or export the merged model to GGUF)");
-    }
     try (GgufModel gguf = GgufModel.open(file)) {
-      Decoder decoder = gguf.load(backend, inferenceOptions(frozenDType));
+      Decoder.Options options =
+          adapterFolder == null
+              ? inferenceOptions(frozenDType)
+              : new Decoder.Options(LoraAdapter.readConfig(adapterFolder, 0), frozenDType, false);
+      Decoder decoder = gguf.load(backend, options);
       try {
-        return new ChatModel(file, decoder, false, gguf.tokenizer(), gguf.stopIds());
+        if (adapterFolder != null) {
+          LoraAdapter.load(decoder, adapterFolder);
+        }
+        return new ChatModel(
+            file, decoder, adapterFolder != null, gguf.tokenizer(), gguf.stopIds());
       } catch (RuntimeException e) {
         decoder.close();
         throw e;

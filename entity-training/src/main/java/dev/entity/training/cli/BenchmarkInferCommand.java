@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Generates --gen tokens (greedy, no stop token) after a --prompt-len token prompt of"
           + " random ids, --runs times after one warm-up, and prints the medians. The model is"
-          + " a folder or GGUF file (--model, a folder optionally with --adapter) or a built-in shape with random"
-          + " weights (--shape: tiny, gpt2, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b,"
+          + " a folder or GGUF file (--model, optionally with --adapter) or a built-in shape"
+          + " with random weights (--shape: tiny, gpt2, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b,"
           + " llama-3-8b), which needs no download.",
       ""
     },

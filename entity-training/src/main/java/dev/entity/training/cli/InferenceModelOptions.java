@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of the commands that run a model ({@code generate}, {@code chat}, {@code benchmark
- * infer}): the model folder or GGUF file, an optional LoRA adapter (folders only), the device,
- * threads and weight dtype.
+ * infer}): the model folder or GGUF file, an optional LoRA adapter, the device, threads and weight
+ * dtype.
  */
 final class InferenceModelOptions {
 

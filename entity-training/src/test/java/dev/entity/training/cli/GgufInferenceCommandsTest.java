@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code generate}, {@code chat} and {@code benchmark infer} on GGUF files exported from a tiny
- * model: F32 generates exactly what the folder generates, Q8_0 runs, bad files are one clear line.
+ * model: F32 generates exactly what the folder generates (with and without an adapter), Q8_0 runs,
+ * bad files are one clear line.
  */
 class GgufInferenceCommandsTest {
 
@@ -94,10 +95,21 @@ class GgufInferenceCommandsTest {
   }
 
   @Test
+  void anAdapterOnAGgufBaseGeneratesAsOnTheFolder() {
+    Cli fromFolder = generate(folder, "--adapter", adapter, "--max-new-tokens", "10");
+    Cli fromGguf = generate(f32, "--adapter", adapter, "--max-new-tokens", "10");
+    Cli withoutAdapter = generate(f32, "--max-new-tokens", "10");
+    assertThat(fromGguf.code()).as(fromGguf.toString()).isZero();
+    assertThat(fromGguf.out()).isEqualTo(fromFolder.out());
+    assertThat(fromGguf.out() + fromGguf.err())
+        .isNotEqualTo(withoutAdapter.out() + withoutAdapter.err());
+  }
+
+  @Test
   void badGgufUseIsOneClearLine() throws IOException {
-    Cli withAdapter = generate(f32, "--adapter", adapter);
-    assertThat(withAdapter.code()).isEqualTo(Main.USER_ERROR);
-    assertThat(withAdapter.err()).contains("is a GGUF model").doesNotContain("\tat ");
+    Cli modelAsAdapter = generate(f32, "--adapter", folder);
+    assertThat(modelAsAdapter.code()).isEqualTo(Main.USER_ERROR);
+    assertThat(modelAsAdapter.err()).contains("adapter_config.json").doesNotContain("\tat ");
     Path truncated = dir.resolve("truncated.gguf");
     byte[] bytes = Files.readAllBytes(Path.of(q8));
     Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));

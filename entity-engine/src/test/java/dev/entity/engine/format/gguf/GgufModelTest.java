@@ -208,14 +208,38 @@ class GgufModelTest {
       assertThat(got.text()).isEqualTo(want.text()).isEqualTo(streamed.toString());
       assertThat(gguf.hasAdapter()).isFalse();
     }
-    Path adapter = dir.resolve("some-adapter");
+  }
+
+  @Test
+  void aPeftAdapterAppliesToAGgufBaseAsToTheFolder() throws IOException {
+    Architecture a = Architecture.QWEN2;
+    Path adapter = dir.resolve("qwen2-adapter");
+    TinyHfModels.writeAdapterAndMerged(
+        CONFIGS.get(a), folder(a), adapter, dir.resolve("qwen2-merged"));
+    var options = dev.entity.engine.generate.GenerationOptions.greedy(10);
+    try (var hf =
+            dev.entity.engine.generate.ChatModel.open(backend, folder(a), adapter, DType.F32);
+        var gguf =
+            dev.entity.engine.generate.ChatModel.open(
+                backend, export(a, GgmlType.F32), adapter, DType.F32)) {
+      assertThat(gguf.hasAdapter()).isTrue();
+      var tuned = gguf.complete("The quick brown", options, null);
+      assertThat(tuned.tokens())
+          .containsExactly(hf.complete("The quick brown", options, null).tokens());
+      gguf.useAdapter(false);
+      hf.useAdapter(false);
+      var base = gguf.complete("The quick brown", options, null);
+      assertThat(base.tokens())
+          .containsExactly(hf.complete("The quick brown", options, null).tokens());
+      assertThat(base.tokens()).isNotEqualTo(tuned.tokens());
+    }
+    Path notAnAdapter = Files.createDirectories(dir.resolve("empty-adapter"));
     assertThatThrownBy(
             () ->
                 dev.entity.engine.generate.ChatModel.open(
-                    backend, export(a, GgmlType.F32), adapter, DType.F32))
+                    backend, export(a, GgmlType.F32), notAnAdapter, DType.F32))
         .isInstanceOf(EngineException.class)
-        .hasMessageContaining("GGUF")
-        .hasMessageContaining("adapter");
+        .hasMessageContaining("adapter_config.json");
   }
 
   // ---------------------------------------------------------------- hostile files
