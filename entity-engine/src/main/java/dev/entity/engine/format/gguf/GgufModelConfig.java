@@ -107,7 +107,8 @@ public final class GgufModelConfig {
     }
   }
 
-  private static ModelConfig withScaling(ModelConfig c, ModelConfig.RopeScaling s) {
+  /** {@code c} with RoPE scaling {@code s} (null for none). */
+  static ModelConfig withScaling(ModelConfig c, ModelConfig.RopeScaling s) {
     return new ModelConfig(
         c.architecture(),
         c.modelType(),

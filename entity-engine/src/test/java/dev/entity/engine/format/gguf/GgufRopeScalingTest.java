@@ -23,32 +23,6 @@ class GgufRopeScalingTest {
 
   @TempDir Path dir;
 
-  static ModelConfig withScaling(ModelConfig c, ModelConfig.RopeScaling s, double theta, int head) {
-    return new ModelConfig(
-        c.architecture(),
-        c.modelType(),
-        c.vocabSize(),
-        head * c.numHeads(),
-        c.numLayers(),
-        c.numHeads(),
-        c.numKvHeads(),
-        head,
-        c.intermediateSize(),
-        c.maxPositions(),
-        c.normEps(),
-        theta,
-        s,
-        c.tieWordEmbeddings(),
-        c.attentionBias(),
-        c.attentionOutputBias(),
-        c.mlpBias(),
-        c.hiddenAct(),
-        c.bosTokenId(),
-        c.eosTokenIds(),
-        c.torchDtype(),
-        c.slidingWindow());
-  }
-
   GgufReader file(float[] factors) {
     Path out = dir.resolve("rope.gguf");
     new GgufWriter()
@@ -66,16 +40,17 @@ class GgufRopeScalingTest {
   @ParameterizedTest
   @ValueSource(strings = {"llama-3.2-1b", "tiny-one-in-band", "no-band"})
   void recoveredScalingGivesTheSameFrequencies(String which) {
-    ModelConfig base = ModelConfig.shape("tiny");
+    ModelConfig base = ModelConfig.shape("tiny"); // head width 16, theta 10000
     ModelConfig c =
         switch (which) {
           case "llama-3.2-1b" -> ModelConfig.shape("llama-3.2-1b");
           case "tiny-one-in-band" ->
-              withScaling(base, new ModelConfig.RopeScaling(8, 1, 4, 16), 10000, 16);
-          default -> withScaling(base, new ModelConfig.RopeScaling(4, 1, 1.0001, 64), 10000, 16);
+              GgufModelConfig.withScaling(base, new ModelConfig.RopeScaling(8, 1, 4, 16));
+          default ->
+              GgufModelConfig.withScaling(base, new ModelConfig.RopeScaling(4, 1, 1.0001, 64));
         };
     float[] factors = GgufExport.llama3RopeFactors(c);
-    ModelConfig unscaled = withScaling(c, null, c.ropeTheta(), c.headDim());
+    ModelConfig unscaled = GgufModelConfig.withScaling(c, null);
     try (GgufReader r = file(factors)) {
       ModelConfig.RopeScaling got = GgufModelConfig.ropeScaling(r, unscaled);
       assertThat(got).isNotNull();
