@@ -6,6 +6,7 @@ package dev.entity.engine.generate;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.Backends;
+import dev.entity.engine.format.gguf.GgufModel;
 import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.Decoder;
@@ -22,11 +23,12 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A model ready to talk: a Hugging Face folder's weights (optionally with a PEFT adapter on top),
- * its tokenizer, chat template (the tokenizer's own, chatml when it has none) and every stop id,
- * with a {@link Generator}. Plain prompts are encoded with the tokenizer's special tokens (BOS);
- * conversations are rendered with the template and its generation prompt. {@link #useAdapter}
- * switches between the tuned and the base model without reloading.
+ * A model ready to talk: a Hugging Face folder's weights (optionally with a PEFT adapter on top) or
+ * a GGUF file's (dequantized, see {@link GgufModel}), its tokenizer, chat template (the tokenizer's
+ * own, chatml when it has none) and every stop id, with a {@link Generator}. Plain prompts are
+ * encoded with the tokenizer's special tokens (BOS); conversations are rendered with the template
+ * and its generation prompt. {@link #useAdapter} switches between the tuned and the base model
+ * without reloading.
  */
 public final class ChatModel implements AutoCloseable {
 
@@ -40,7 +42,8 @@ public final class ChatModel implements AutoCloseable {
   private final ChatTemplate template;
   private final Generator generator;
 
-  private ChatModel(Path folder, Decoder decoder, boolean adapter, Tokenizer tokenizer) {
+  private ChatModel(
+      Path folder, Decoder decoder, boolean adapter, Tokenizer tokenizer, int[] moreStops) {
     this.folder = folder;
     this.decoder = decoder;
     this.adapter = adapter;
@@ -51,6 +54,9 @@ public final class ChatModel implements AutoCloseable {
       stops.add(id);
     }
     for (int id : template.endOfTurnIds(tokenizer)) {
+      stops.add(id);
+    }
+    for (int id : moreStops) {
       stops.add(id);
     }
     this.generator =
@@ -68,6 +74,9 @@ public final class ChatModel implements AutoCloseable {
    */
   public static ChatModel open(
       Backend backend, Path modelFolder, Path adapterFolder, DType frozenDType) {
+    if (GgufModel.isGgufFile(modelFolder)) {
+      return openGguf(backend, modelFolder, adapterFolder, frozenDType);
+    }
     if (Files.isRegularFile(modelFolder.resolve(LoraAdapter.CONFIG))
         && !Files.isRegularFile(modelFolder.resolve("config.json"))) {
       throw new EngineException(
@@ -88,10 +97,35 @@ public final class ChatModel implements AutoCloseable {
       decoder = Decoder.load(backend, modelFolder, inferenceOptions(frozenDType));
     }
     try {
-      return new ChatModel(modelFolder, decoder, adapterFolder != null, tokenizer);
+      return new ChatModel(modelFolder, decoder, adapterFolder != null, tokenizer, new int[0]);
     } catch (RuntimeException e) {
       decoder.close();
       throw e;
+    }
+  }
+
+  /**
+   * A GGUF model file, dequantized into {@code frozenDType} weights, with the PEFT adapter of
+   * {@code adapterFolder} (made for the model the GGUF was exported from) when not null.
+   */
+  private static ChatModel openGguf(
+      Backend backend, Path file, Path adapterFolder, DType frozenDType) {
+    try (GgufModel gguf = GgufModel.open(file)) {
+      Decoder.Options options =
+          adapterFolder == null
+              ? inferenceOptions(frozenDType)
+              : new Decoder.Options(LoraAdapter.readConfig(adapterFolder, 0), frozenDType, false);
+      Decoder decoder = gguf.load(backend, options);
+      try {
+        if (adapterFolder != null) {
+          LoraAdapter.load(decoder, adapterFolder);
+        }
+        return new ChatModel(
+            file, decoder, adapterFolder != null, gguf.tokenizer(), gguf.stopIds());
+      } catch (RuntimeException e) {
+        decoder.close();
+        throw e;
+      }
     }
   }
 

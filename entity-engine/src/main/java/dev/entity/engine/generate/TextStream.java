@@ -1,6 +1,8 @@
 // Convention: text is released to the listener only once it can no longer change: never a
-// trailing U+FFFD (a multi-byte character whose bytes are still arriving) and never a tail that
-// could be the start of a stop string.
+// trailing U+FFFD (a multi-byte character whose bytes are still arriving: byte-level and
+// byte-fallback tokens split emoji and CJK characters across tokens), never half a surrogate pair,
+// and never a tail that could be the start of a stop string. A character still incomplete when
+// generation ends is dropped, so listeners and the final text only ever see whole characters.
 package dev.entity.engine.generate;
 
 import java.util.ArrayList;
@@ -48,20 +50,33 @@ final class TextStream {
       stopped = true;
       return true;
     }
-    int stable = text.length();
-    while (stable > emitted && text.charAt(stable - 1) == '\uFFFD') {
-      stable--;
-    }
+    int stable = completeLength();
     stable -= heldForStop(stable);
+    if (stable > emitted && Character.isHighSurrogate(text.charAt(stable - 1))) {
+      stable--; // never half of a character outside the BMP
+    }
     emitUpTo(stable);
     return false;
   }
 
-  /** Releases whatever was held back (generation ended for another reason). */
+  /**
+   * Releases whatever was held back (generation ended for another reason), except a character whose
+   * bytes never all arrived: a trailing U+FFFD is cut from the text, not shown.
+   */
   void finish() {
     if (!stopped) {
+      text = text.substring(0, completeLength());
       emitUpTo(text.length());
     }
+  }
+
+  /** The length of the text without trailing U+FFFD that has not been released yet. */
+  private int completeLength() {
+    int end = text.length();
+    while (end > emitted && text.charAt(end - 1) == '\uFFFD') {
+      end--;
+    }
+    return end;
   }
 
   /** The text so far (cut before a stop string once one appeared). */

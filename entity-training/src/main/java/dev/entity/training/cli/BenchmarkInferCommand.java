@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code entity-train benchmark infer}: prefill and decode tokens/s, time to the first token and
- * memory of a model folder or of a built-in shape with random weights.
+ * memory of a model folder, a GGUF file or a built-in shape with random weights.
  */
 @Command(
     name = "infer",
@@ -29,22 +29,27 @@ import picocli.CommandLine.Spec;
     description = {
       "Generates --gen tokens (greedy, no stop token) after a --prompt-len token prompt of"
           + " random ids, --runs times after one warm-up, and prints the medians. The model is"
-          + " a folder (--model, optionally with --adapter) or a built-in shape with random"
-          + " weights (--shape: tiny, gpt2, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b,"
+          + " a folder or GGUF file (--model, optionally with --adapter) or a built-in shape"
+          + " with random weights (--shape: tiny, gpt2, smollm2-135m, qwen2.5-0.5b, llama-3.2-1b,"
           + " llama-3-8b), which needs no download.",
       ""
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train benchmark infer --shape smollm2-135m --prompt-len 128 --gen 64",
-      "  entity-train benchmark infer --model models/qwen2.5-0.5b --bf16 --threads 8"
+      "  entity-train benchmark infer --model models/qwen2.5-0.5b --bf16 --threads 8",
+      "  entity-train benchmark infer --model runs/qs/export/gguf/model-q8_0.gguf --gen 32"
     })
 final class BenchmarkInferCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
   static final class Source {
-    @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model folder.")
+    @Option(
+        names = "--model",
+        paramLabel = "DIR|FILE.gguf",
+        required = true,
+        description = "Model folder or GGUF model file.")
     Path model;
 
     @Option(

@@ -10,15 +10,18 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of the commands that run a model ({@code generate}, {@code chat}, {@code benchmark
- * infer}): the model folder, an optional LoRA adapter, the device, threads and weight dtype.
+ * infer}): the model folder or GGUF file, an optional LoRA adapter, the device, threads and weight
+ * dtype.
  */
 final class InferenceModelOptions {
 
   @Option(
       names = "--model",
-      paramLabel = "DIR",
+      paramLabel = "DIR|FILE.gguf",
       required = true,
-      description = "Hugging Face model folder (config.json, safetensors, tokenizer files).")
+      description =
+          "Hugging Face model folder (config.json, safetensors, tokenizer files) or a GGUF model"
+              + " file (F32, F16, BF16, Q8_0, Q4_0, Q5_1; dequantized on load).")
   Path model;
 
   @Option(

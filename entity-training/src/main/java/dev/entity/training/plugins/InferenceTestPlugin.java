@@ -8,6 +8,7 @@ import dev.entity.core.PluginContext;
 import dev.entity.core.Stage;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.format.gguf.GgufModel;
 import dev.entity.engine.generate.ChatModel;
 import dev.entity.engine.generate.DecodeBenchmark;
 import dev.entity.engine.generate.GenerationOptions;
@@ -23,10 +24,11 @@ import java.util.Set;
 
 /**
  * The plugin {@value #NAME} (OUTPUT or REVIEW): loads the trained or exported model (a Hugging Face
- * folder, with its adapter), answers sample prompts and checks each answer is non-empty and ends
- * with an end-of-turn token, measures prefill and decode tokens/s and memory, does the same for the
- * base model, writes a short Markdown benchmark report and stores the figures in memory under
- * {@value #MEMORY_KEY}.
+ * folder with its adapter, or a GGUF file: the one model_export wrote in this run when there is
+ * one, else {@code model_path}), answers sample prompts and checks each answer is non-empty and
+ * ends with an end-of-turn token, measures prefill and decode tokens/s and memory, does the same
+ * for the base model, writes a short Markdown benchmark report and stores the figures in memory
+ * under {@value #MEMORY_KEY}.
  */
 public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestPlugin.Config> {
 
@@ -42,7 +44,11 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
   /**
    * The plugin's config.
    *
-   * @param modelPath the model folder (the base model with an adapter); default the training's
+   * @param modelPath the model folder (the base model with an adapter) or a GGUF file; default the
+   *     GGUF model_export wrote in this run (see {@code exportedGguf}), else the training's
+   * @param exportedGguf test the GGUF model that model_export wrote earlier in this run (default
+   *     true when it wrote one and {@code model_path} is not set); the base model is measured
+   *     beside it
    * @param adapterPath the adapter folder; default the training's
    * @param basePath the base model to compare with when there is no adapter; default the training's
    *     base
@@ -60,6 +66,7 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
    */
   public record Config(
       String modelPath,
+      Boolean exportedGguf,
       String adapterPath,
       String basePath,
       List<String> prompts,
@@ -90,6 +97,7 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
       failOnProblems = failOnProblems != null && failOnProblems;
       device = device == null ? "cpu" : device;
       threads = threads == null ? 0 : threads;
+      exportedGguf = exportedGguf == null ? modelPath == null && adapterPath == null : exportedGguf;
       if (maxNewTokens < 1 || promptLength < 1 || generateTokens < 2 || runs < 1) {
         throw new EntityException(
             "max_new_tokens, prompt_length and runs must be >= 1 and generate_tokens >= 2");
@@ -151,13 +159,7 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
 
   @Override
   public String execute(PluginContext context, Config config) {
-    EvaluationPlugin.TunedModel tuned =
-        EvaluationPlugin.TunedModel.resolve(context, config.modelPath(), config.adapterPath());
-    if (tuned.model().toString().endsWith(".gguf")) {
-      throw new EntityException(
-          tuned.model()
-              + ": GGUF files cannot be loaded for inference yet; give the Hugging Face folder");
-    }
+    EvaluationPlugin.TunedModel tuned = tunedModel(context, config);
     Path base = config.basePath() != null ? Path.of(config.basePath()) : tuned.base();
     ModelFigures tunedFigures;
     ModelFigures baseFigures = null;
@@ -216,7 +218,55 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
     return summary(tunedFigures, baseFigures, problems.size(), report);
   }
 
+  /**
+   * What to test: the GGUF model_export wrote (when asked and there is one; its base is the
+   * training's base model, else the model that was exported), or what the evaluation would load.
+   */
+  private static EvaluationPlugin.TunedModel tunedModel(PluginContext context, Config config) {
+    if (config.exportedGguf()) {
+      Path gguf = exportedGguf(context);
+      if (gguf != null) {
+        Path base =
+            context
+                .recall(FineTuningPlugin.MEMORY_KEY, FineTuningPlugin.Summary.class)
+                .map(FineTuningPlugin.Summary::baseModel)
+                .or(
+                    () ->
+                        context
+                            .recall(TrainingConfigPlugin.MEMORY_KEY, TrainingPlan.class)
+                            .map(TrainingPlan::modelPath))
+                .map(Path::of)
+                .orElse(null);
+        return new EvaluationPlugin.TunedModel(gguf, null, base);
+      }
+      if (config.modelPath() != null || config.adapterPath() != null) {
+        throw new EntityException(
+            "exported_gguf is true but model_export wrote no GGUF model in this run; put"
+                + " model_export (export_format: [gguf]) before this plugin, or set"
+                + " exported_gguf: false");
+      }
+    }
+    return EvaluationPlugin.TunedModel.resolve(context, config.modelPath(), config.adapterPath());
+  }
+
+  /** The GGUF model file model_export wrote in this run, or null. */
+  private static Path exportedGguf(PluginContext context) {
+    return context
+        .recall(ModelExportPlugin.MEMORY_KEY, ModelExportPlugin.Result.class)
+        .flatMap(r -> r.written().stream().filter(w -> w.format().equals("gguf")).findFirst())
+        .map(w -> Path.of(w.path()))
+        .filter(GgufModel::isGgufFile)
+        .orElse(null);
+  }
+
   private static String tunedName(EvaluationPlugin.TunedModel t) {
+    if (GgufModel.isGgufFile(t.model())) {
+      try {
+        return t.model() + " (GGUF, " + DeviceInfo.formatBytes(Files.size(t.model())) + " file)";
+      } catch (IOException e) {
+        return t.model() + " (GGUF)";
+      }
+    }
     return t.adapter() == null ? t.model().toString() : t.model() + " + adapter " + t.adapter();
   }
 

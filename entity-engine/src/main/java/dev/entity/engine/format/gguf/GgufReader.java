@@ -192,6 +192,11 @@ public final class GgufReader implements AutoCloseable {
     return t;
   }
 
+  /** Whether the file holds a tensor called {@code name}. */
+  public boolean hasTensor(String name) {
+    return tensors.containsKey(name);
+  }
+
   public long alignment() {
     return alignment;
   }

@@ -158,6 +158,23 @@ public final class GgufTensorPlan {
     if (rows % (2L * heads) != 0) {
       throw new IllegalArgumentException(rows + " rows do not split into " + heads + " heads");
     }
+    return moveRows(src, rows, cols, heads, false, arena);
+  }
+
+  /**
+   * The inverse of {@link #permuteRows}: llama.cpp's interleaved rotary rows back in Hugging Face's
+   * half-split order (what loading a GGUF needs).
+   */
+  public static MemorySegment unpermuteRows(
+      MemorySegment src, long rows, long cols, int heads, Arena arena) {
+    if (rows % (2L * heads) != 0) {
+      throw new IllegalArgumentException(rows + " rows do not split into " + heads + " heads");
+    }
+    return moveRows(src, rows, cols, heads, true, arena);
+  }
+
+  private static MemorySegment moveRows(
+      MemorySegment src, long rows, long cols, int heads, boolean inverse, Arena arena) {
     MemorySegment dst = arena.allocate(src.byteSize(), 64);
     long headRows = rows / heads;
     long half = headRows / 2;
@@ -165,8 +182,10 @@ public final class GgufTensorPlan {
     for (long h = 0; h < heads; h++) {
       for (long i = 0; i < half; i++) {
         for (long j = 0; j < 2; j++) {
-          long to = h * headRows + 2 * i + j;
-          long from = h * headRows + j * half + i;
+          long interleaved = h * headRows + 2 * i + j;
+          long split = h * headRows + j * half + i;
+          long to = inverse ? split : interleaved;
+          long from = inverse ? interleaved : split;
           MemorySegment.copy(src, from * rowBytes, dst, to * rowBytes, rowBytes);
         }
       }
