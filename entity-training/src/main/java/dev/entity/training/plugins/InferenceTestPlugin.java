@@ -215,7 +215,9 @@ public final class InferenceTestPlugin extends BaseTrainingPlugin<InferenceTestP
     for (String p : problems) {
       context.log().warn("inference test", "problem", p);
     }
-    return summary(tunedFigures, baseFigures, problems.size(), report);
+    String summary = summary(tunedFigures, baseFigures, problems.size(), report);
+    context.say(summary);
+    return summary;
   }
 
   /**
