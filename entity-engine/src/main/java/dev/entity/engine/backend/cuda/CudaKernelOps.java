@@ -22,11 +22,12 @@ import java.lang.foreign.ValueLayout;
  * embedding backward, attention backward, cross-entropy, sum) has an order fixed by the shapes
  * alone, so every op is bit-reproducible for the same inputs on the same GPU model. Results differ
  * from the CPU backend only by summation order and {@code expf}/{@code tanhf} rounding (F32 ~1e-6
- * relative), except where the CPU's bits are reproduced exactly: casts, dropout masks, AdamW, RoPE,
- * NF4 dequantization and embedding (forward and backward). Two differences a user can see: a token
- * id outside the vocabulary gives a zero embedding row (the CPU throws), and a label outside the
- * vocabulary that is not the ignore index gives a NaN loss (the CPU throws) — checking either on
- * the host would need a sync per step.
+ * relative), except where the CPU's arithmetic is reproduced operation for operation (the _rn
+ * intrinsics keep the compiler from fusing into FMAs): casts, dropout masks, AdamW, NF4
+ * dequantization and embedding give the CPU's bits; RoPE does too up to the last bit of CUDA's
+ * double-precision cos/sin. Two differences a user can see: a token id outside the vocabulary gives
+ * a zero embedding row (the CPU throws), and a label outside the vocabulary that is not the ignore
+ * index gives a NaN loss (the CPU throws) — checking either on the host would need a sync per step.
  */
 public final class CudaKernelOps {
 

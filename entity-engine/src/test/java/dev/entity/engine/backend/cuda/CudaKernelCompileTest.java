@@ -180,6 +180,21 @@ class CudaKernelCompileTest {
   }
 
   @Test
+  void everyBackendKernelOpHasAMethodOfTheSameSignature() throws NoSuchMethodException {
+    int ops = 0;
+    for (java.lang.reflect.Method m : dev.entity.engine.backend.Backend.class.getMethods()) {
+      if (EmulatedCudaBackend.NOT_KERNEL_OPS.contains(m.getName())) {
+        continue;
+      }
+      java.lang.reflect.Method op =
+          CudaKernelOps.class.getMethod(m.getName(), m.getParameterTypes());
+      assertThat(op.getReturnType()).as(m.getName()).isEqualTo(m.getReturnType());
+      ops++;
+    }
+    assertThat(ops).isGreaterThan(25);
+  }
+
+  @Test
   void everyKernelNamedInTheJavaSourceExists() throws IOException {
     Path source = Path.of("src/main/java/dev/entity/engine/backend/cuda/CudaKernelOps.java");
     Assumptions.assumeTrue(Files.exists(source), "run from the entity-engine module folder");

@@ -31,6 +31,8 @@ final class KernelSourceIndex {
 
   final Map<String, String> sources = new LinkedHashMap<>();
   final Map<String, List<Kind>> kernels = new LinkedHashMap<>();
+  final Map<String, String> parameters = new LinkedHashMap<>();
+  final Map<String, String> fileOf = new LinkedHashMap<>();
   final List<String> duplicates = new ArrayList<>();
 
   KernelSourceIndex() {
@@ -39,6 +41,8 @@ final class KernelSourceIndex {
       sources.put(file, text);
       Matcher m = KERNEL.matcher(text);
       while (m.find()) {
+        parameters.put(m.group(1), m.group(2).replaceAll("\\s+", " ").strip());
+        fileOf.put(m.group(1), file);
         if (kernels.put(m.group(1), kinds(m.group(2))) != null) {
           duplicates.add(m.group(1));
         }

@@ -73,3 +73,19 @@ void launch(dim3 grid, unsigned threads, F kernel) {
         for (auto& th : ts) th.join();
       }
 }
+
+// Runs a kernel without barriers or shuffles: every thread in turn on the calling thread.
+template <typename F>
+void run_serial(dim3 grid, unsigned threads, F kernel) {
+  gridDim = grid;
+  blockDim = dim3{threads, 1, 1};
+  for (unsigned z = 0; z < grid.z; z++)
+    for (unsigned y = 0; y < grid.y; y++)
+      for (unsigned x = 0; x < grid.x; x++) {
+        blockIdx = dim3{x, y, z};
+        for (unsigned t = 0; t < threads; t++) {
+          threadIdx = dim3{t, 0, 0};
+          kernel();
+        }
+      }
+}
