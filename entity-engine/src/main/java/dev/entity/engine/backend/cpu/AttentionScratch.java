@@ -26,7 +26,6 @@ final class AttentionScratch {
   float[] sum; // per row: softmax sum, or lse, or delta
   float[] delta; // per row
   float[] line; // one row as read from memory, (HSP)
-  final float[] lanes = new float[CpuVectorMath.LANES];
   int[] segmentIds = new int[0]; // of one batch row, (T)
   int[] runStarts = new int[0]; // where the run of equal ids holding each position starts
 

@@ -177,6 +177,7 @@ final class CpuAttention {
   static final int QP = 64;
 
   private static final int KB = CpuAttentionTiles.KB;
+  private static final int LANES = CpuAttentionTiles.LANES;
   private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
   static int padded(long hs) {
@@ -265,13 +266,21 @@ final class CpuAttention {
     }
   }
 
-  /** Copies HS floats of src at element offset from, times c, to dst at to (zero padding kept). */
+  /** dst[to .. to + hsp) = c * the HS floats of src at element offset from (pads stay zero). */
   private static void loadScaled(
-      float[] dst, int to, MemorySegment src, long from, int hs, float c, float[] line) {
-    MemorySegment.copy(src, CpuElements.F32, from * 4, line, 0, hs);
-    for (int x = 0; x < hs; x++) {
-      dst[to + x] = line[x] * c;
+      float[] dst, int to, MemorySegment src, long from, int hs, int hsp, float c) {
+    MemorySegment.copy(src, CpuElements.F32, from * 4, dst, to, hs);
+    if (c != 1f) {
+      CpuAttentionTiles.scaleRow(dst, to, hsp, c);
     }
+  }
+
+  /** The HS floats of dst at element offset at += c * src[from ..], through the line buffer. */
+  private static void addToMemory(
+      MemorySegment dst, long at, float[] src, int from, int hs, int hsp, float c, float[] line) {
+    MemorySegment.copy(dst, CpuElements.F32, at * 4, line, 0, hs);
+    CpuAttentionTiles.addScaled(line, 0, src, from, hsp, c);
+    MemorySegment.copy(line, 0, dst, CpuElements.F32, at * 4, hs);
   }
 
   private static void forwardTask(
@@ -301,19 +310,18 @@ final class CpuAttention {
     float[] kRows = sc.keys = AttentionScratch.grow(sc.keys, KB * hsp);
     float[] vRows = sc.values = AttentionScratch.grow(sc.values, KB * hsp);
     float[] max = sc.max = AttentionScratch.grow(sc.max, rows);
-    float[] sum = sc.sum = AttentionScratch.grow(sc.sum, rows);
-    float[] line = sc.line = AttentionScratch.grow(sc.line, hsp);
+    float[] sums = sc.sum = AttentionScratch.grow(sc.sum, rows * LANES);
     if (segmented) {
       loadSegments(sc, segments.data(), b, t);
     }
     java.util.Arrays.fill(qRows, 0, rows * hsp, 0f);
     java.util.Arrays.fill(acc, 0, rows * hsp, 0f);
     java.util.Arrays.fill(max, 0, rows, NEG_INF);
-    java.util.Arrays.fill(sum, 0, rows, 0f);
+    java.util.Arrays.fill(sums, 0, rows * LANES, 0f);
     for (int g = 0; g < group; g++) {
       for (int i = 0; i < n; i++) {
-        loadScaled(
-            qRows, (g * rph + i) * hsp, qs, d.qIndex(b, q0 + i, kh * group + g), hs, scale, line);
+        long qo = d.qIndex(b, q0 + i, kh * group + g);
+        loadScaled(qRows, (g * rph + i) * hsp, qs, qo, hs, hsp, scale);
       }
     }
     for (int s0 = 0; s0 < limit; s0 += KB) {
@@ -336,9 +344,7 @@ final class CpuAttention {
           for (int i = 0; i < 4; i++) {
             onlineSoftmax(sc, s, i * KB, row + i, hsp);
           }
-          CpuAttentionTiles.accumulate2(acc, row * hsp, hsp, s, 0, KB, 1, vRows, 0, hsp, KB, hsp);
-          CpuAttentionTiles.accumulate2(
-              acc, (row + 2) * hsp, hsp, s, 2 * KB, KB, 1, vRows, 0, hsp, KB, hsp);
+          CpuAttentionTiles.accumulate4(acc, row * hsp, hsp, s, 0, KB, 1, vRows, 0, hsp, KB, hsp);
         }
       }
     }
@@ -346,12 +352,13 @@ final class CpuAttention {
       long h = kh * group + g;
       for (int i = 0; i < n; i++) {
         int row = g * rph + i;
-        long qo = d.qIndex(b, q0 + i, h);
-        float inv = 1f / sum[row];
-        for (int x = 0; x < hs; x++) {
-          setF32(os, qo + x, acc[row * hsp + x] * inv);
+        float sum = 0f;
+        for (int l = 0; l < LANES; l++) {
+          sum += sums[row * LANES + l];
         }
-        setF32(ls, d.lseIndex(b, h, q0 + i), max[row] + (float) Math.log(sum[row]));
+        CpuAttentionTiles.scaleRow(acc, row * hsp, hsp, 1f / sum);
+        MemorySegment.copy(acc, row * hsp, os, CpuElements.F32, d.qIndex(b, q0 + i, h) * 4, hs);
+        setF32(ls, d.lseIndex(b, h, q0 + i), max[row] + (float) Math.log(sum));
       }
     }
   }
@@ -362,24 +369,21 @@ final class CpuAttention {
    * place; a row that sees no key of the block gets zeros.
    */
   private static void onlineSoftmax(AttentionScratch sc, float[] s, int off, int row, int hsp) {
-    float tileMax = CpuAttentionTiles.rowMax(s, off);
-    if (tileMax == NEG_INF) {
+    float old = sc.max[row];
+    float max = CpuAttentionTiles.rowMaxAbove(s, off, old);
+    if (max == NEG_INF) {
       java.util.Arrays.fill(s, off, off + KB, 0f);
       return;
     }
-    float old = sc.max[row];
-    float max = Math.max(old, tileMax);
-    float blockSum = CpuAttentionTiles.expShift(s, off, max, sc.lanes);
+    float correction = 1f;
     if (max != old) {
-      float correction = CpuVectorMath.exp(old - max); // 0 on the first visible block
-      sc.sum[row] = sc.sum[row] * correction + blockSum;
+      correction = CpuVectorMath.exp(old - max); // 0 on the first visible block
       if (old != NEG_INF) {
         CpuAttentionTiles.scaleRow(sc.acc, row * hsp, hsp, correction);
       }
       sc.max[row] = max;
-    } else {
-      sc.sum[row] += blockSum;
     }
+    CpuAttentionTiles.softmaxRow(s, off, max, correction, sc.sum, row * LANES);
   }
 
   /** Backward over (batch, key/value head). */
@@ -466,10 +470,15 @@ final class CpuAttention {
       for (int i = 0; i < t; i++) {
         int row = g * tp + i;
         long qo = d.qIndex(b, i, h);
-        loadScaled(qRows, row * hsp, qs, qo, hs, scale, line);
-        loadScaled(gRows, row * hsp, dos, qo, hs, 1f, line);
+        loadScaled(qRows, row * hsp, qs, qo, hs, hsp, scale);
+        loadScaled(gRows, row * hsp, dos, qo, hs, hsp, 1f);
         rowLse[row] = getF32(ls, d.lseIndex(b, h, i));
-        delta[row] = dot(dos, qo, os, qo, hs);
+        MemorySegment.copy(os, CpuElements.F32, qo * 4, line, 0, hs);
+        float dot = 0f;
+        for (int x = 0; x < hs; x++) {
+          dot += gRows[row * hsp + x] * line[x];
+        }
+        delta[row] = dot;
       }
     }
     for (int s0 = 0; s0 < t; s0 += KB) {
@@ -491,37 +500,31 @@ final class CpuAttention {
           }
           CpuAttentionTiles.scores4(gRows, row * hsp, hsp, hs, vT, ds, at);
           for (int i = 0; i < 4; i++) {
-            CpuAttentionTiles.expShift(p, at + i * KB, rowLse[row + i], sc.lanes);
-            CpuAttentionTiles.softmaxGrad(p, ds, at + i * KB, delta[row + i]);
+            CpuAttentionTiles.probabilitiesAndGrad(
+                p, ds, at + i * KB, rowLse[row + i], delta[row + i]);
           }
         }
-        for (int j = 0; j < KB; j += 2) { // dV += P^T dO, dK += dS^T (scale Q)
-          CpuAttentionTiles.accumulate2(
+        for (int j = 0; j < KB; j += 4) { // dV += P^T dO, dK += dS^T (scale Q)
+          CpuAttentionTiles.accumulate4(
               dvB, j * hsp, hsp, p, j, 1, KB, gRows, base * hsp, hsp, count, hsp);
-          CpuAttentionTiles.accumulate2(
+          CpuAttentionTiles.accumulate4(
               dkB, j * hsp, hsp, ds, j, 1, KB, qRows, base * hsp, hsp, count, hsp);
         }
-        for (int r = 0; r < count; r += 2) { // dQ / scale += dS K
-          CpuAttentionTiles.accumulate2(
+        for (int r = 0; r < count; r += 4) { // dQ / scale += dS K
+          CpuAttentionTiles.accumulate4(
               dqAcc, (base + r) * hsp, hsp, ds, r * KB, KB, 1, kRows, 0, hsp, cols, hsp);
         }
       }
       for (int j = 0; j < cols; j++) {
         long ko = d.kvIndex(b, s0 + j, kh);
-        for (int x = 0; x < hs; x++) {
-          setF32(dks, ko + x, getF32(dks, ko + x) + dkB[j * hsp + x]);
-          setF32(dvs, ko + x, getF32(dvs, ko + x) + dvB[j * hsp + x]);
-        }
+        addToMemory(dks, ko, dkB, j * hsp, hs, hsp, 1f, line);
+        addToMemory(dvs, ko, dvB, j * hsp, hs, hsp, 1f, line);
       }
     }
     for (int g = 0; g < group; g++) {
       long h = kh * group + g;
       for (int i = 0; i < t; i++) {
-        long qo = d.qIndex(b, i, h);
-        int at = (g * tp + i) * hsp;
-        for (int x = 0; x < hs; x++) {
-          setF32(dqs, qo + x, getF32(dqs, qo + x) + scale * dqAcc[at + x]);
-        }
+        addToMemory(dqs, d.qIndex(b, i, h), dqAcc, (g * tp + i) * hsp, hs, hsp, scale, line);
       }
     }
   }

@@ -68,39 +68,46 @@ final class CpuAttentionTiles {
     c31.intoArray(s, sOff + 3 * KB + LANES);
   }
 
-  /** The largest of s[off .. off + KB) (exact in any order, so the lane order does not matter). */
-  static float rowMax(float[] s, int off) {
+  /**
+   * The largest of s[off .. off + KB) when it exceeds {@code bound}, else {@code bound} itself, so
+   * that the common case (no new maximum) skips the lane reduction. Exact in any lane order.
+   */
+  static float rowMaxAbove(float[] s, int off, float bound) {
     FloatVector m = FloatVector.fromArray(F, s, off);
     for (int j = LANES; j < KB; j += LANES) {
       m = m.max(FloatVector.fromArray(F, s, off + j));
+    }
+    if (!m.compare(VectorOperators.GT, bound).anyTrue()) {
+      return bound;
     }
     return m.reduceLanes(VectorOperators.MAX);
   }
 
   /**
-   * s[off + j] = exp(s[off + j] - shift) for j < KB (-inf gives 0); returns their sum, added lane
-   * by lane in a fixed order.
+   * One row of the online softmax: s[off + j] = exp(s[off + j] - max) for j < KB (-inf gives 0),
+   * and the row's LANES partial sums at sums[sumOff] become sums * correction + those values, lane
+   * by lane; the caller adds the lanes once, in order, at the end.
    */
-  static float expShift(float[] s, int off, float shift, float[] lanes) {
-    FloatVector sum = FloatVector.zero(F);
+  static void softmaxRow(
+      float[] s, int off, float max, float correction, float[] sums, int sumOff) {
+    FloatVector sum = FloatVector.fromArray(F, sums, sumOff).mul(correction);
     for (int j = 0; j < KB; j += LANES) {
-      FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(shift));
+      FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(max));
       p.intoArray(s, off + j);
       sum = sum.add(p);
     }
-    sum.intoArray(lanes, 0);
-    float total = 0f;
-    for (int i = 0; i < LANES; i++) {
-      total += lanes[i];
-    }
-    return total;
+    sum.intoArray(sums, sumOff);
   }
 
-  /** ds[off + j] = p[off + j] * (ds[off + j] - delta) for j < KB; ds holds dP on entry. */
-  static void softmaxGrad(float[] p, float[] ds, int off, float delta) {
+  /**
+   * Backward of one row: p[off + j] = exp(p[off + j] - lse) (scores to probabilities through the
+   * saved log-sum-exp) and ds[off + j] = p * (ds[off + j] - delta) (dP to dS, without the scale).
+   */
+  static void probabilitiesAndGrad(float[] p, float[] ds, int off, float lse, float delta) {
     for (int j = 0; j < KB; j += LANES) {
-      FloatVector dp = FloatVector.fromArray(F, ds, off + j);
-      FloatVector.fromArray(F, p, off + j).mul(dp.sub(delta)).intoArray(ds, off + j);
+      FloatVector pv = CpuVectorMath.exp(FloatVector.fromArray(F, p, off + j).sub(lse));
+      pv.intoArray(p, off + j);
+      pv.mul(FloatVector.fromArray(F, ds, off + j).sub(delta)).intoArray(ds, off + j);
     }
   }
 
@@ -111,12 +118,22 @@ final class CpuAttentionTiles {
     }
   }
 
+  /** dst[dOff + i] += c * src[sOff + i] for i < width (whole vectors). */
+  static void addScaled(float[] dst, int dOff, float[] src, int sOff, int width, float c) {
+    for (int i = 0; i < width; i += LANES) {
+      FloatVector.fromArray(F, src, sOff + i)
+          .mul(c)
+          .add(FloatVector.fromArray(F, dst, dOff + i))
+          .intoArray(dst, dOff + i);
+    }
+  }
+
   /**
-   * For output rows i < 2: acc[accOff + i * accStride + x] += sum over j < count of w[wOff + i * wi
+   * For output rows i < 4: acc[accOff + i * accStride + x] += sum over j < count of w[wOff + i * wi
    * + j * wj] * rows[rOff + j * rStride + x], x over [0, width) (whole vectors). The strides let w
    * be read transposed (P^T, dS^T) without copying it. The sum over j runs in order.
    */
-  static void accumulate2(
+  static void accumulate4(
       float[] acc,
       int accOff,
       int accStride,
@@ -131,18 +148,18 @@ final class CpuAttentionTiles {
       int width) {
     int x = 0;
     for (; x + 4 * LANES <= width; x += 4 * LANES) {
-      accumulate2x4(acc, accOff + x, accStride, w, wOff, wi, wj, rows, rOff + x, rStride, count);
+      accumulate4x4(acc, accOff + x, accStride, w, wOff, wi, wj, rows, rOff + x, rStride, count);
     }
     for (; x < width; x += LANES) {
-      accumulate2x1(acc, accOff + x, accStride, w, wOff, wi, wj, rows, rOff + x, rStride, count);
+      accumulate4x1(acc, accOff + x, accStride, w, wOff, wi, wj, rows, rOff + x, rStride, count);
     }
   }
 
-  /** accumulate2 for 4 vectors of the row width: 8 accumulators. */
-  private static void accumulate2x4(
+  /** accumulate4 for 4 vectors of the row width: 16 accumulators, each loaded row serves 4. */
+  private static void accumulate4x4(
       float[] acc,
       int a0,
-      int accStride,
+      int as,
       float[] w,
       int wOff,
       int wi,
@@ -151,7 +168,7 @@ final class CpuAttentionTiles {
       int rOff,
       int rStride,
       int count) {
-    int a1 = a0 + accStride;
+    int a1 = a0 + as, a2 = a1 + as, a3 = a2 + as;
     FloatVector c00 = FloatVector.fromArray(F, acc, a0);
     FloatVector c01 = FloatVector.fromArray(F, acc, a0 + LANES);
     FloatVector c02 = FloatVector.fromArray(F, acc, a0 + 2 * LANES);
@@ -160,23 +177,41 @@ final class CpuAttentionTiles {
     FloatVector c11 = FloatVector.fromArray(F, acc, a1 + LANES);
     FloatVector c12 = FloatVector.fromArray(F, acc, a1 + 2 * LANES);
     FloatVector c13 = FloatVector.fromArray(F, acc, a1 + 3 * LANES);
-    int w1 = wOff + wi;
+    FloatVector c20 = FloatVector.fromArray(F, acc, a2);
+    FloatVector c21 = FloatVector.fromArray(F, acc, a2 + LANES);
+    FloatVector c22 = FloatVector.fromArray(F, acc, a2 + 2 * LANES);
+    FloatVector c23 = FloatVector.fromArray(F, acc, a2 + 3 * LANES);
+    FloatVector c30 = FloatVector.fromArray(F, acc, a3);
+    FloatVector c31 = FloatVector.fromArray(F, acc, a3 + LANES);
+    FloatVector c32 = FloatVector.fromArray(F, acc, a3 + 2 * LANES);
+    FloatVector c33 = FloatVector.fromArray(F, acc, a3 + 3 * LANES);
+    int w1 = wOff + wi, w2 = w1 + wi, w3 = w2 + wi;
     for (int j = 0; j < count; j++) {
-      int r = rOff + j * rStride;
+      int r = rOff + j * rStride, at = j * wj;
       FloatVector v0 = FloatVector.fromArray(F, rows, r);
       FloatVector v1 = FloatVector.fromArray(F, rows, r + LANES);
       FloatVector v2 = FloatVector.fromArray(F, rows, r + 2 * LANES);
       FloatVector v3 = FloatVector.fromArray(F, rows, r + 3 * LANES);
-      FloatVector x = FloatVector.broadcast(F, w[wOff + j * wj]);
+      FloatVector x = FloatVector.broadcast(F, w[wOff + at]);
       c00 = x.fma(v0, c00);
       c01 = x.fma(v1, c01);
       c02 = x.fma(v2, c02);
       c03 = x.fma(v3, c03);
-      x = FloatVector.broadcast(F, w[w1 + j * wj]);
+      x = FloatVector.broadcast(F, w[w1 + at]);
       c10 = x.fma(v0, c10);
       c11 = x.fma(v1, c11);
       c12 = x.fma(v2, c12);
       c13 = x.fma(v3, c13);
+      x = FloatVector.broadcast(F, w[w2 + at]);
+      c20 = x.fma(v0, c20);
+      c21 = x.fma(v1, c21);
+      c22 = x.fma(v2, c22);
+      c23 = x.fma(v3, c23);
+      x = FloatVector.broadcast(F, w[w3 + at]);
+      c30 = x.fma(v0, c30);
+      c31 = x.fma(v1, c31);
+      c32 = x.fma(v2, c32);
+      c33 = x.fma(v3, c33);
     }
     c00.intoArray(acc, a0);
     c01.intoArray(acc, a0 + LANES);
@@ -186,13 +221,21 @@ final class CpuAttentionTiles {
     c11.intoArray(acc, a1 + LANES);
     c12.intoArray(acc, a1 + 2 * LANES);
     c13.intoArray(acc, a1 + 3 * LANES);
+    c20.intoArray(acc, a2);
+    c21.intoArray(acc, a2 + LANES);
+    c22.intoArray(acc, a2 + 2 * LANES);
+    c23.intoArray(acc, a2 + 3 * LANES);
+    c30.intoArray(acc, a3);
+    c31.intoArray(acc, a3 + LANES);
+    c32.intoArray(acc, a3 + 2 * LANES);
+    c33.intoArray(acc, a3 + 3 * LANES);
   }
 
-  /** accumulate2 for one vector of the row width. */
-  private static void accumulate2x1(
+  /** accumulate4 for one vector of the row width. */
+  private static void accumulate4x1(
       float[] acc,
       int a0,
-      int accStride,
+      int as,
       float[] w,
       int wOff,
       int wi,
@@ -201,16 +244,21 @@ final class CpuAttentionTiles {
       int rOff,
       int rStride,
       int count) {
-    int a1 = a0 + accStride;
     FloatVector c0 = FloatVector.fromArray(F, acc, a0);
-    FloatVector c1 = FloatVector.fromArray(F, acc, a1);
-    int w1 = wOff + wi;
+    FloatVector c1 = FloatVector.fromArray(F, acc, a0 + as);
+    FloatVector c2 = FloatVector.fromArray(F, acc, a0 + 2 * as);
+    FloatVector c3 = FloatVector.fromArray(F, acc, a0 + 3 * as);
     for (int j = 0; j < count; j++) {
       FloatVector v = FloatVector.fromArray(F, rows, rOff + j * rStride);
-      c0 = FloatVector.broadcast(F, w[wOff + j * wj]).fma(v, c0);
-      c1 = FloatVector.broadcast(F, w[w1 + j * wj]).fma(v, c1);
+      int at = wOff + j * wj;
+      c0 = FloatVector.broadcast(F, w[at]).fma(v, c0);
+      c1 = FloatVector.broadcast(F, w[at + wi]).fma(v, c1);
+      c2 = FloatVector.broadcast(F, w[at + 2 * wi]).fma(v, c2);
+      c3 = FloatVector.broadcast(F, w[at + 3 * wi]).fma(v, c3);
     }
     c0.intoArray(acc, a0);
-    c1.intoArray(acc, a1);
+    c1.intoArray(acc, a0 + as);
+    c2.intoArray(acc, a0 + 2 * as);
+    c3.intoArray(acc, a0 + 3 * as);
   }
 }
