@@ -35,6 +35,26 @@ final class AttentionScratch {
     return LOCAL.get();
   }
 
+  /**
+   * Readies the arrays of a forward or decode task over {@code rows} query rows of width hsp and
+   * key blocks of {@code kb} keys: query rows and accumulators zeroed, maxima at -inf, partial sums
+   * (LANES per row) zeroed.
+   */
+  void startForward(int rows, int hs, int hsp, int kb) {
+    this.rows = grow(this.rows, rows * hsp);
+    acc = grow(acc, rows * hsp);
+    scores = grow(scores, 4 * kb);
+    keysT = grow(keysT, hs * kb);
+    keys = grow(keys, kb * hsp);
+    values = grow(values, kb * hsp);
+    max = grow(max, rows);
+    sum = grow(sum, rows * CpuVectorMath.LANES);
+    java.util.Arrays.fill(this.rows, 0, rows * hsp, 0f);
+    java.util.Arrays.fill(acc, 0, rows * hsp, 0f);
+    java.util.Arrays.fill(max, 0, rows, Float.NEGATIVE_INFINITY);
+    java.util.Arrays.fill(sum, 0, rows * CpuVectorMath.LANES, 0f);
+  }
+
   static float[] grow(float[] a, int n) {
     return a != null && a.length >= n ? a : new float[n];
   }

@@ -174,7 +174,7 @@ final class CpuAttention {
   // no two tasks write the same element and the bits do not depend on the thread count.
 
   /** Query positions per forward task. */
-  static final int QP = 64;
+  static final int QP = 128;
 
   private static final int KB = CpuAttentionTiles.KB;
   private static final int LANES = CpuAttentionTiles.LANES;
@@ -184,7 +184,7 @@ final class CpuAttention {
     return CpuAttentionTiles.padded((int) hs);
   }
 
-  private static int roundUp4(int n) {
+  static int roundUp4(int n) {
     return (n + 3) & ~3;
   }
 
@@ -248,7 +248,7 @@ final class CpuAttention {
   }
 
   /** dst (KB, hsp) = rows [s0, s0 + cols) of head kh, zero elsewhere. */
-  private static void loadRows(
+  static void loadRows(
       float[] dst, MemorySegment src, Dims d, long b, long kh, int s0, int cols, int hsp) {
     int hs = (int) d.hs();
     java.util.Arrays.fill(dst, 0, KB * hsp, 0f);
@@ -258,7 +258,7 @@ final class CpuAttention {
   }
 
   /** dstT (hs, KB) = rows (KB, hsp) transposed. */
-  private static void transpose(float[] dstT, float[] rows, int hs, int hsp) {
+  static void transpose(float[] dstT, float[] rows, int hs, int hsp) {
     for (int j = 0; j < KB; j++) {
       for (int x = 0; x < hs; x++) {
         dstT[x * KB + j] = rows[j * hsp + x];
@@ -267,7 +267,7 @@ final class CpuAttention {
   }
 
   /** dst[to .. to + hsp) = c * the HS floats of src at element offset from (pads stay zero). */
-  private static void loadScaled(
+  static void loadScaled(
       float[] dst, int to, MemorySegment src, long from, int hs, int hsp, float c) {
     MemorySegment.copy(src, CpuElements.F32, from * 4, dst, to, hs);
     if (c != 1f) {
@@ -303,21 +303,12 @@ final class CpuAttention {
     int n = Math.min(QP, t - q0), rph = roundUp4(n), rows = group * rph;
     int limit = q0 + n;
     AttentionScratch sc = AttentionScratch.local();
-    float[] qRows = sc.rows = AttentionScratch.grow(sc.rows, rows * hsp);
-    float[] acc = sc.acc = AttentionScratch.grow(sc.acc, rows * hsp);
-    float[] s = sc.scores = AttentionScratch.grow(sc.scores, 4 * KB);
-    float[] kT = sc.keysT = AttentionScratch.grow(sc.keysT, hs * KB);
-    float[] kRows = sc.keys = AttentionScratch.grow(sc.keys, KB * hsp);
-    float[] vRows = sc.values = AttentionScratch.grow(sc.values, KB * hsp);
-    float[] max = sc.max = AttentionScratch.grow(sc.max, rows);
-    float[] sums = sc.sum = AttentionScratch.grow(sc.sum, rows * LANES);
+    sc.startForward(rows, hs, hsp, KB);
+    float[] qRows = sc.rows, acc = sc.acc, s = sc.scores, kT = sc.keysT;
+    float[] kRows = sc.keys, vRows = sc.values, max = sc.max, sums = sc.sum;
     if (segmented) {
       loadSegments(sc, segments.data(), b, t);
     }
-    java.util.Arrays.fill(qRows, 0, rows * hsp, 0f);
-    java.util.Arrays.fill(acc, 0, rows * hsp, 0f);
-    java.util.Arrays.fill(max, 0, rows, NEG_INF);
-    java.util.Arrays.fill(sums, 0, rows * LANES, 0f);
     for (int g = 0; g < group; g++) {
       for (int i = 0; i < n; i++) {
         long qo = d.qIndex(b, q0 + i, kh * group + g);
@@ -368,7 +359,7 @@ final class CpuAttention {
    * accumulator when the max grows and leaves the row's probabilities (relative to the new max) in
    * place; a row that sees no key of the block gets zeros.
    */
-  private static void onlineSoftmax(AttentionScratch sc, float[] s, int off, int row, int hsp) {
+  static void onlineSoftmax(AttentionScratch sc, float[] s, int off, int row, int hsp) {
     float old = sc.max[row];
     float max = CpuAttentionTiles.rowMaxAbove(s, off, old);
     if (max == NEG_INF) {

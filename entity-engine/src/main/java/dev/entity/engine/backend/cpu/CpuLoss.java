@@ -10,7 +10,6 @@ import dev.entity.engine.EngineException;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Fused softmax cross-entropy forward and backward over the vocabulary on the host, one row at a
@@ -114,22 +113,12 @@ final class CpuLoss {
         setF32(losses.data(), r, 0f);
         continue;
       }
-      FloatVector maxV = FloatVector.broadcast(CpuVectorMath.F, Float.NEGATIVE_INFINITY);
-      for (long i = base; i < end; i += step) {
-        maxV = maxV.max(CpuVectorOps.load(ls, i));
-      }
-      float max = maxV.reduceLanes(VectorOperators.MAX); // exact in any order
+      float max = CpuVectorOps.max(ls, base, end);
       for (long i = end; i < base + v; i++) {
         max = Math.max(max, getF32(ls, i));
       }
       float targetLogit = getF32(ls, base + target);
-      FloatVector sumV = FloatVector.zero(CpuVectorMath.F);
-      for (long i = base; i < end; i += step) {
-        FloatVector e = CpuVectorMath.exp(CpuVectorOps.load(ls, i).sub(max));
-        CpuVectorOps.store(e, ls, i);
-        sumV = sumV.add(e);
-      }
-      double sum = CpuVectorMath.sumLanes(sumV, lanes);
+      double sum = expShiftSum(ls, base, end, max, lanes);
       for (long i = end; i < base + v; i++) {
         float e = CpuVectorMath.exp(getF32(ls, i) - max);
         setF32(ls, i, e);
@@ -137,13 +126,28 @@ final class CpuLoss {
       }
       setF32(losses.data(), r, (float) (Math.log(sum) + max - targetLogit));
       float factor = (float) (gradScale / sum);
-      for (long i = base; i < end; i += step) {
-        CpuVectorOps.store(CpuVectorOps.load(ls, i).mul(factor), ls, i);
-      }
-      for (long i = end; i < base + v; i++) {
-        setF32(ls, i, getF32(ls, i) * factor);
-      }
+      CpuVectorOps.scale(logits, factor, base, base + v);
       setF32(ls, base + target, getF32(ls, base + target) - gradScale);
     }
+  }
+
+  /**
+   * s[i] = exp(s[i] - max) over [from, end) (whole vectors), returning their sum with the lanes
+   * added in order at the end. A method of its own: with exp inlined it is about as much as C2
+   * inlines into one compilation without boxing vectors.
+   */
+  private static float expShiftSum(MemorySegment s, long from, long end, float max, float[] lanes) {
+    FloatVector sum = FloatVector.zero(CpuVectorMath.F);
+    for (long i = from; i < end; i += CpuVectorMath.LANES) {
+      FloatVector e = CpuVectorMath.exp(CpuVectorOps.load(s, i).sub(max));
+      CpuVectorOps.store(e, s, i);
+      sum = sum.add(e);
+    }
+    sum.intoArray(lanes, 0);
+    float total = 0f;
+    for (float lane : lanes) {
+      total += lane;
+    }
+    return total;
   }
 }

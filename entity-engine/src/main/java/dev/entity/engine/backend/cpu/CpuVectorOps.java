@@ -49,6 +49,15 @@ final class CpuVectorOps {
     }
   }
 
+  /** The largest element of [from, end) (whole vectors; -inf if empty); exact in any lane order. */
+  static float max(MemorySegment s, long from, long end) {
+    FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    for (long i = from; i < end; i += LANES) {
+      m = m.max(load(s, i));
+    }
+    return m.reduceLanes(VectorOperators.MAX);
+  }
+
   static void scale(Tensor x, float s, long from, long to) {
     MemorySegment xs = x.data();
     long end = vectorEnd(from, to);
@@ -86,16 +95,20 @@ final class CpuVectorOps {
     }
   }
 
+  /**
+   * Two passes per chunk (sigmoid into the scratch, then the products), each small enough for C2 to
+   * keep its vectors in registers (see CpuAttentionTiles on the inlining budget).
+   */
   static void swigluBackward(
       Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, long from, long to) {
     MemorySegment dgs = dgate.data(), dus = dup.data(), ds = dout.data();
     MemorySegment gs = gate.data(), us = up.data();
     long end = vectorEnd(from, to);
-    for (long i = from; i < end; i += LANES) {
-      FloatVector g = load(gs, i), d = load(ds, i), sig = CpuVectorMath.sigmoid(g);
-      FloatVector local = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
-      store(load(dgs, i).add(d.mul(load(us, i)).mul(local)), dgs, i);
-      store(load(dus, i).add(d.mul(g).mul(sig)), dus, i);
+    float[] sigs = PASS.get();
+    for (long c = from; c < end; c += CHUNK) {
+      int n = (int) Math.min(CHUNK, end - c);
+      sigmoidInto(sigs, gs, c, n);
+      swigluBackwardPass(dgs, dus, ds, gs, us, sigs, c, n);
     }
     for (long i = end; i < to; i++) {
       float g = getF32(gs, i), d = getF32(ds, i), sig = CpuVectorMath.sigmoid(g);
@@ -105,14 +118,16 @@ final class CpuVectorOps {
     }
   }
 
+  /** Three passes per chunk: the tanh argument, tanh in place, the product. */
   static void geluForward(Tensor out, Tensor x, long from, long to) {
     MemorySegment o = out.data(), xs = x.data();
     float k = CpuElementwise.GELU_SCALE;
     long end = vectorEnd(from, to);
-    for (long i = from; i < end; i += LANES) {
-      FloatVector v = load(xs, i);
-      FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(k);
-      store(v.mul(0.5f).mul(CpuVectorMath.tanh(inner).add(1f)), o, i);
+    float[] th = PASS.get();
+    for (long c = from; c < end; c += CHUNK) {
+      int n = (int) Math.min(CHUNK, end - c);
+      geluTanh(th, xs, c, n);
+      geluProduct(o, xs, th, c, n);
     }
     for (long i = end; i < to; i++) {
       float v = getF32(xs, i);
@@ -125,16 +140,11 @@ final class CpuVectorOps {
     MemorySegment dxs = dx.data(), ds = dout.data(), xs = x.data();
     float k = CpuElementwise.GELU_SCALE;
     long end = vectorEnd(from, to);
-    for (long i = from; i < end; i += LANES) {
-      FloatVector v = load(xs, i);
-      FloatVector v2 = v.mul(v);
-      FloatVector th = CpuVectorMath.tanh(v2.mul(v).mul(0.044715f).add(v).mul(k));
-      FloatVector sech2 = th.mul(th).neg().add(1f);
-      FloatVector local =
-          th.add(1f)
-              .mul(0.5f)
-              .add(v.mul(0.5f).mul(sech2).mul(k).mul(v2.mul(3f * 0.044715f).add(1f)));
-      store(load(dxs, i).add(local.mul(load(ds, i))), dxs, i);
+    float[] tanh = PASS.get();
+    for (long c = from; c < end; c += CHUNK) {
+      int n = (int) Math.min(CHUNK, end - c);
+      geluTanh(tanh, xs, c, n);
+      geluBackwardPass(dxs, ds, xs, tanh, c, n);
     }
     for (long i = end; i < to; i++) {
       float v = getF32(xs, i);
@@ -143,6 +153,83 @@ final class CpuVectorOps {
       float sech2 = 1f - th * th;
       float local = (th + 1f) * 0.5f + v * 0.5f * sech2 * k * (v2 * (3f * 0.044715f) + 1f);
       setF32(dxs, i, getF32(dxs, i) + local * getF32(ds, i));
+    }
+  }
+
+  // ---- the passes of the two- and three-pass kernels ------------------------------------------
+
+  /** Elements per pass: the scratch (4 KiB) stays in L1 between the passes. */
+  private static final int CHUNK = 1024;
+
+  private static final ThreadLocal<float[]> PASS = ThreadLocal.withInitial(() -> new float[CHUNK]);
+
+  /** sig[i] = sigmoid(g[from + i]) for i < n (whole vectors). */
+  private static void sigmoidInto(float[] sig, MemorySegment gs, long from, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      CpuVectorMath.sigmoid(load(gs, from + i)).intoArray(sig, i);
+    }
+  }
+
+  private static void swigluBackwardPass(
+      MemorySegment dgs,
+      MemorySegment dus,
+      MemorySegment ds,
+      MemorySegment gs,
+      MemorySegment us,
+      float[] sigs,
+      long from,
+      int n) {
+    for (int j = 0; j < n; j += LANES) {
+      long i = from + j;
+      FloatVector g = load(gs, i), d = load(ds, i), sig = FloatVector.fromArray(F, sigs, j);
+      FloatVector local = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+      store(load(dgs, i).add(d.mul(load(us, i)).mul(local)), dgs, i);
+      store(load(dus, i).add(d.mul(g).mul(sig)), dus, i);
+    }
+  }
+
+  /** th[i] = tanh(k (x + 0.044715 x^3)) for x = xs[from + i], i < n: argument first, then tanh. */
+  private static void geluTanh(float[] th, MemorySegment xs, long from, int n) {
+    geluArgument(th, xs, from, n);
+    tanhInPlace(th, n);
+  }
+
+  /** o[from + i] = x / 2 * (th[i] + 1) for x = xs[from + i], i < n. */
+  private static void geluProduct(MemorySegment o, MemorySegment xs, float[] th, long from, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      FloatVector v = load(xs, from + i);
+      store(v.mul(0.5f).mul(FloatVector.fromArray(F, th, i).add(1f)), o, from + i);
+    }
+  }
+
+  private static void geluBackwardPass(
+      MemorySegment dxs, MemorySegment ds, MemorySegment xs, float[] tanh, long from, int n) {
+    float k = CpuElementwise.GELU_SCALE;
+    for (int j = 0; j < n; j += LANES) {
+      long i = from + j;
+      FloatVector v = load(xs, i);
+      FloatVector v2 = v.mul(v);
+      FloatVector th = FloatVector.fromArray(F, tanh, j);
+      FloatVector sech2 = th.mul(th).neg().add(1f);
+      FloatVector local =
+          th.add(1f)
+              .mul(0.5f)
+              .add(v.mul(0.5f).mul(sech2).mul(k).mul(v2.mul(3f * 0.044715f).add(1f)));
+      store(load(dxs, i).add(local.mul(load(ds, i))), dxs, i);
+    }
+  }
+
+  private static void geluArgument(float[] th, MemorySegment xs, long from, int n) {
+    float k = CpuElementwise.GELU_SCALE;
+    for (int i = 0; i < n; i += LANES) {
+      FloatVector v = load(xs, from + i);
+      v.mul(v).mul(v).mul(0.044715f).add(v).mul(k).intoArray(th, i);
+    }
+  }
+
+  private static void tanhInPlace(float[] x, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      CpuVectorMath.tanh(FloatVector.fromArray(F, x, i)).intoArray(x, i);
     }
   }
 
