@@ -26,6 +26,8 @@ final class AttentionScratch {
   float[] sum; // per row: softmax sum, or lse, or delta
   float[] delta; // per row
   float[] line; // one row as read from memory, (HSP)
+  float[] corr; // per query column of a block: the softmax rescaling factor, (KB)
+  float[] shift; // per query column of a block: the max subtracted before exp, (KB)
   int[] segmentIds = new int[0]; // of one batch row, (T)
   int[] runStarts = new int[0]; // where the run of equal ids holding each position starts
 
@@ -36,23 +38,25 @@ final class AttentionScratch {
   }
 
   /**
-   * Readies the arrays of a forward or decode task over {@code rows} query rows of width hsp and
-   * key blocks of {@code kb} keys: query rows and accumulators zeroed, maxima at -inf, partial sums
-   * (LANES per row) zeroed.
+   * Readies the arrays of a forward or decode task over {@code rows} query rows of width hsp (or
+   * transposed, HS by rows) and key blocks of {@code kb} keys: query rows and accumulators zeroed,
+   * maxima at -inf, {@code sumsPerRow} partial sums per row zeroed.
    */
-  void startForward(int rows, int hs, int hsp, int kb) {
+  void startForward(int rows, int hs, int hsp, int kb, int sumsPerRow) {
     this.rows = grow(this.rows, rows * hsp);
     acc = grow(acc, rows * hsp);
-    scores = grow(scores, 4 * kb);
+    scores = grow(scores, kb * kb);
     keysT = grow(keysT, hs * kb);
     keys = grow(keys, kb * hsp);
     values = grow(values, kb * hsp);
     max = grow(max, rows);
-    sum = grow(sum, rows * CpuVectorMath.LANES);
+    sum = grow(sum, rows * sumsPerRow);
+    corr = grow(corr, kb);
+    shift = grow(shift, kb);
     java.util.Arrays.fill(this.rows, 0, rows * hsp, 0f);
     java.util.Arrays.fill(acc, 0, rows * hsp, 0f);
     java.util.Arrays.fill(max, 0, rows, Float.NEGATIVE_INFINITY);
-    java.util.Arrays.fill(sum, 0, rows * CpuVectorMath.LANES, 0f);
+    java.util.Arrays.fill(sum, 0, rows * sumsPerRow, 0f);
   }
 
   static float[] grow(float[] a, int n) {

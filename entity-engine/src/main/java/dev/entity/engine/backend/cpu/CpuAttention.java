@@ -223,12 +223,13 @@ final class CpuAttention {
   }
 
   /**
-   * True when every key of [s0, s0 + KB) is visible to each of the 4 rows at positions p0 .. p0 +
-   * 3: causally before them, all rows real (below limit), and all in one run of a segment id.
+   * True when every key of [s0, s0 + KB) is visible to each of the rows at positions p0 .. p0 +
+   * count - 1: causally before them, all rows real (below limit), all in one run of a segment id.
    */
-  private static boolean tileFullyVisible(
-      AttentionScratch sc, boolean segmented, int s0, int p0, int limit) {
-    return s0 + KB - 1 <= p0 && p0 + 3 < limit && (!segmented || sc.runStarts[p0 + 3] <= s0);
+  private static boolean blockFullyVisible(
+      AttentionScratch sc, boolean segmented, int s0, int p0, int count, int limit) {
+    int last = p0 + count - 1;
+    return s0 + KB - 1 <= p0 && last < limit && (!segmented || sc.runStarts[last] <= s0);
   }
 
   /** Sets to -inf the scores of a 4-row tile that their queries may not see. */
@@ -283,6 +284,11 @@ final class CpuAttention {
     MemorySegment.copy(line, 0, dst, CpuElements.F32, at * 4, hs);
   }
 
+  /**
+   * One forward task with the scores transposed: a block holds KB keys by KB query columns, so the
+   * online softmax runs down the columns with whole vectors (no lane reductions), and each loaded
+   * key row serves 4 x KB queries. Queries are packed transposed per block of KB, times the scale.
+   */
   private static void forwardTask(
       Tensor out,
       Tensor lse,
@@ -300,42 +306,56 @@ final class CpuAttention {
     boolean segmented = segments != null;
     int t = (int) d.t(), hs = (int) d.hs(), hsp = padded(hs);
     int group = (int) (d.nh() / d.nkv());
-    int n = Math.min(QP, t - q0), rph = roundUp4(n), rows = group * rph;
+    int n = Math.min(QP, t - q0), rph = (n + KB - 1) / KB * KB, rows = group * rph;
     int limit = q0 + n;
     AttentionScratch sc = AttentionScratch.local();
-    sc.startForward(rows, hs, hsp, KB);
-    float[] qRows = sc.rows, acc = sc.acc, s = sc.scores, kT = sc.keysT;
-    float[] kRows = sc.keys, vRows = sc.values, max = sc.max, sums = sc.sum;
+    sc.startForward(rows, hs, hsp, KB, 1);
+    float[] qT = sc.rows, acc = sc.acc, st = sc.scores, kRows = sc.keys, vRows = sc.values;
+    float[] max = sc.max, sums = sc.sum, corr = sc.corr, shift = sc.shift;
+    float[] line = sc.line = AttentionScratch.grow(sc.line, hsp);
     if (segmented) {
       loadSegments(sc, segments.data(), b, t);
     }
     for (int g = 0; g < group; g++) {
       for (int i = 0; i < n; i++) {
-        long qo = d.qIndex(b, q0 + i, kh * group + g);
-        loadScaled(qRows, (g * rph + i) * hsp, qs, qo, hs, hsp, scale);
+        MemorySegment.copy(
+            qs, CpuElements.F32, d.qIndex(b, q0 + i, kh * group + g) * 4, line, 0, hs);
+        int at = (g * rph + i / KB * KB) * hs + i % KB; // block (g, i / KB), column i % KB
+        for (int x = 0; x < hs; x++) {
+          qT[at + x * KB] = line[x] * scale;
+        }
       }
     }
     for (int s0 = 0; s0 < limit; s0 += KB) {
       int cols = Math.min(KB, t - s0);
       loadRows(kRows, ks, d, b, kh, s0, cols, hsp);
-      transpose(kT, kRows, hs, hsp);
       loadRows(vRows, vs, d, b, kh, s0, cols, hsp);
-      for (int r0 = 0; r0 < rph; r0 += 4) {
+      for (int r0 = 0; r0 < rph; r0 += KB) {
         int p0 = q0 + r0;
-        if (s0 > p0 + 3) {
-          continue; // the whole block lies in the future of these rows
+        if (s0 > p0 + KB - 1) {
+          continue; // the whole block lies in the future of these queries
         }
-        boolean full = tileFullyVisible(sc, segmented, s0, p0, limit);
+        boolean full = blockFullyVisible(sc, segmented, s0, p0, KB, limit);
         for (int g = 0; g < group; g++) {
           int row = g * rph + r0;
-          CpuAttentionTiles.scores4(qRows, row * hsp, hsp, hs, kT, s, 0);
+          for (int j = 0; j < KB; j += 4) {
+            CpuAttentionTiles.scores4(kRows, j * hsp, hsp, hs, qT, row * hs, st, j * KB);
+          }
           if (!full) {
-            maskTile(sc, segmented, s, 0, s0, p0, limit);
+            maskTransposed(sc, segmented, st, s0, p0, limit);
           }
-          for (int i = 0; i < 4; i++) {
-            onlineSoftmax(sc, s, i * KB, row + i, hsp);
+          CpuAttentionTiles.columnMax(st, max, row, corr, shift);
+          CpuAttentionTiles.corrections(corr, shift);
+          CpuAttentionTiles.columnExp(st, shift, corr, sums, row);
+          for (int i = 0; i < KB; i++) {
+            if (corr[i] != 1f) {
+              CpuAttentionTiles.scaleRow(acc, (row + i) * hsp, hsp, corr[i]);
+            }
           }
-          CpuAttentionTiles.accumulate4(acc, row * hsp, hsp, s, 0, KB, 1, vRows, 0, hsp, KB, hsp);
+          for (int i = 0; i < KB; i += 4) { // O += P V, P read down the columns of st
+            CpuAttentionTiles.accumulate4(
+                acc, (row + i) * hsp, hsp, st, i, 1, KB, vRows, 0, hsp, KB, hsp);
+          }
         }
       }
     }
@@ -343,13 +363,32 @@ final class CpuAttention {
       long h = kh * group + g;
       for (int i = 0; i < n; i++) {
         int row = g * rph + i;
-        float sum = 0f;
-        for (int l = 0; l < LANES; l++) {
-          sum += sums[row * LANES + l];
-        }
-        CpuAttentionTiles.scaleRow(acc, row * hsp, hsp, 1f / sum);
+        CpuAttentionTiles.scaleRow(acc, row * hsp, hsp, 1f / sums[row]);
         MemorySegment.copy(acc, row * hsp, os, CpuElements.F32, d.qIndex(b, q0 + i, h) * 4, hs);
-        setF32(ls, d.lseIndex(b, h, q0 + i), max[row] + (float) Math.log(sum));
+        setF32(ls, d.lseIndex(b, h, q0 + i), max[row] + (float) Math.log(sums[row]));
+      }
+    }
+  }
+
+  /**
+   * Sets to -inf the entries of a transposed block (key j, query i) that query i may not see: per
+   * key row, the queries before the key and those past the limit are runs filled at once; only
+   * segment ids need an element-wise test.
+   */
+  private static void maskTransposed(
+      AttentionScratch sc, boolean segmented, float[] st, int s0, int p0, int limit) {
+    int real = Math.max(0, Math.min(KB, limit - p0)); // columns before the limit
+    for (int j = 0; j < KB; j++) {
+      int key = s0 + j, row = j * KB;
+      int before = Math.max(0, Math.min(real, key - p0)); // columns whose query precedes the key
+      java.util.Arrays.fill(st, row, row + before, NEG_INF);
+      java.util.Arrays.fill(st, row + real, row + KB, NEG_INF);
+      if (segmented && key < limit) {
+        for (int i = before; i < real; i++) {
+          if (sc.segmentIds[key] != sc.segmentIds[p0 + i]) {
+            st[row + i] = NEG_INF;
+          }
+        }
       }
     }
   }
@@ -485,11 +524,11 @@ final class CpuAttention {
         int base = g * tp + s0; // first row of this head's sweep
         for (int r = 0; r < count; r += 4) {
           int row = base + r, at = r * KB;
-          CpuAttentionTiles.scores4(qRows, row * hsp, hsp, hs, kT, p, at);
-          if (!tileFullyVisible(sc, segmented, s0, s0 + r, t)) {
+          CpuAttentionTiles.scores4(qRows, row * hsp, hsp, hs, kT, 0, p, at);
+          if (!blockFullyVisible(sc, segmented, s0, s0 + r, 4, t)) {
             maskTile(sc, segmented, p, at, s0, s0 + r, t);
           }
-          CpuAttentionTiles.scores4(gRows, row * hsp, hsp, hs, vT, ds, at);
+          CpuAttentionTiles.scores4(gRows, row * hsp, hsp, hs, vT, 0, ds, at);
           for (int i = 0; i < 4; i++) {
             CpuAttentionTiles.probabilitiesAndGrad(
                 p, ds, at + i * KB, rowLse[row + i], delta[row + i]);

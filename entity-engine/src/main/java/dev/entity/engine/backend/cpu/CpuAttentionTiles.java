@@ -32,19 +32,19 @@ final class CpuAttentionTiles {
   }
 
   /**
-   * s[sOff + i * KB + j] = sum over d < depth of a[aOff + i * aStride + d] * bt[d * KB + j], for 4
-   * rows i and KB columns j: each loaded key vector serves 4 rows, each broadcast 2 vectors.
+   * s[sOff + i * KB + j] = sum over d < depth of a[aOff + i * aStride + d] * bt[btOff + d * KB +
+   * j], for 4 rows i and KB columns j: each loaded vector of bt serves 4 rows, each broadcast 2.
    */
   static void scores4(
-      float[] a, int aOff, int aStride, int depth, float[] bt, float[] s, int sOff) {
+      float[] a, int aOff, int aStride, int depth, float[] bt, int btOff, float[] s, int sOff) {
     FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
     FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
     FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
     FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
     int a1 = aOff + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
     for (int d = 0; d < depth; d++) {
-      FloatVector k0 = FloatVector.fromArray(F, bt, d * KB);
-      FloatVector k1 = FloatVector.fromArray(F, bt, d * KB + LANES);
+      FloatVector k0 = FloatVector.fromArray(F, bt, btOff + d * KB);
+      FloatVector k1 = FloatVector.fromArray(F, bt, btOff + d * KB + LANES);
       FloatVector x = FloatVector.broadcast(F, a[aOff + d]);
       c00 = x.fma(k0, c00);
       c01 = x.fma(k1, c01);
@@ -108,6 +108,55 @@ final class CpuAttentionTiles {
       FloatVector pv = CpuVectorMath.exp(FloatVector.fromArray(F, p, off + j).sub(lse));
       pv.intoArray(p, off + j);
       pv.mul(FloatVector.fromArray(F, ds, off + j).sub(delta)).intoArray(ds, off + j);
+    }
+  }
+
+  /**
+   * First step of the online softmax of a transposed score block st (KB keys x KB query columns):
+   * per column i, max[mOff + i] becomes the larger of itself and the column's max; corr[i] gets the
+   * old max and shift[i] the new one, or 0 where it is still -inf (a column that has seen no key),
+   * so that exp(score - shift) gives 0 for masked scores instead of NaN.
+   */
+  static void columnMax(float[] st, float[] max, int mOff, float[] corr, float[] shift) {
+    for (int h = 0; h < KB; h += LANES) {
+      FloatVector m = FloatVector.fromArray(F, st, h);
+      for (int j = 1; j < KB; j++) {
+        m = m.max(FloatVector.fromArray(F, st, j * KB + h));
+      }
+      FloatVector old = FloatVector.fromArray(F, max, mOff + h);
+      old.intoArray(corr, h);
+      m = m.max(old);
+      m.intoArray(max, mOff + h);
+      m.blend(0f, m.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY)).intoArray(shift, h);
+    }
+  }
+
+  /**
+   * Second step: corr[i] = exp(old max - shift[i]), the factor that rescales column i's sum and
+   * output row (0 for a column seeing its first key, 1 when the max did not move).
+   */
+  static void corrections(float[] corr, float[] shift) {
+    for (int h = 0; h < KB; h += LANES) {
+      FloatVector old = FloatVector.fromArray(F, corr, h);
+      CpuVectorMath.exp(old.sub(FloatVector.fromArray(F, shift, h))).intoArray(corr, h);
+    }
+  }
+
+  /**
+   * Third step: st[j * KB + i] = exp(st[j * KB + i] - shift[i]) in place, and sum[sOff + i] =
+   * sum[sOff + i] * corr[i] + the column's new values, added over the keys j in order.
+   */
+  static void columnExp(float[] st, float[] shift, float[] corr, float[] sum, int sOff) {
+    for (int h = 0; h < KB; h += LANES) {
+      FloatVector sh = FloatVector.fromArray(F, shift, h);
+      FloatVector acc =
+          FloatVector.fromArray(F, sum, sOff + h).mul(FloatVector.fromArray(F, corr, h));
+      for (int j = 0; j < KB; j++) {
+        FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, st, j * KB + h).sub(sh));
+        p.intoArray(st, j * KB + h);
+        acc = acc.add(p);
+      }
+      acc.intoArray(sum, sOff + h);
     }
   }
 

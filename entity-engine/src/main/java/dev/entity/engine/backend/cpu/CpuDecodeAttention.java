@@ -81,7 +81,7 @@ final class CpuDecodeAttention {
     int hs = (int) d.hs(), hsp = CpuAttention.padded(hs);
     int group = (int) (d.nh() / d.nkv()), rows = CpuAttention.roundUp4(group);
     AttentionScratch sc = AttentionScratch.local();
-    sc.startForward(rows, hs, hsp, kb);
+    sc.startForward(rows, hs, hsp, kb, lanes);
     float[] qRows = sc.rows, acc = sc.acc, s = sc.scores, kT = sc.keysT;
     float[] kRows = sc.keys, vRows = sc.values, sums = sc.sum;
     for (int g = 0; g < group; g++) {
@@ -93,7 +93,7 @@ final class CpuDecodeAttention {
       CpuAttention.transpose(kT, kRows, hs, hsp);
       CpuAttention.loadRows(vRows, vs, d, 0, kh, s0, cols, hsp);
       for (int r0 = 0; r0 < rows; r0 += 4) {
-        CpuAttentionTiles.scores4(qRows, r0 * hsp, hsp, hs, kT, s, 0);
+        CpuAttentionTiles.scores4(qRows, r0 * hsp, hsp, hs, kT, 0, s, 0);
         for (int i = 0; i < 4; i++) {
           int from = r0 + i < group ? cols : 0; // padding rows and keys past the position
           java.util.Arrays.fill(s, i * kb + from, (i + 1) * kb, Float.NEGATIVE_INFINITY);
