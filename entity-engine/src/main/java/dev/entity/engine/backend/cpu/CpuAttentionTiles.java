@@ -160,6 +160,15 @@ final class CpuAttentionTiles {
     }
   }
 
+  /** The largest of x[0 .. n) (whole vectors, n > 0); exact in any lane order. */
+  static float max(float[] x, int n) {
+    FloatVector m = FloatVector.fromArray(F, x, 0);
+    for (int i = LANES; i < n; i += LANES) {
+      m = m.max(FloatVector.fromArray(F, x, i));
+    }
+    return m.reduceLanes(VectorOperators.MAX);
+  }
+
   /** x[off .. off + width) *= c, width a whole number of vectors. */
   static void scaleRow(float[] x, int off, int width, float c) {
     for (int i = 0; i < width; i += LANES) {

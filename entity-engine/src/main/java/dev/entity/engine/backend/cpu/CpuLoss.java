@@ -113,12 +113,29 @@ final class CpuLoss {
         setF32(losses.data(), r, 0f);
         continue;
       }
-      float max = CpuVectorOps.max(ls, base, end);
+      float[][] b = HostChunks.local();
+      float max = Float.NEGATIVE_INFINITY;
+      for (long c = base; c < end; c += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, end - c);
+        HostChunks.load(b[0], ls, c, n);
+        max = Math.max(max, CpuAttentionTiles.max(b[0], n));
+      }
       for (long i = end; i < base + v; i++) {
         max = Math.max(max, getF32(ls, i));
       }
       float targetLogit = getF32(ls, base + target);
-      double sum = expShiftSum(ls, base, end, max, lanes);
+      java.util.Arrays.fill(lanes, 0f);
+      for (long c = base; c < end; c += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, end - c);
+        HostChunks.load(b[0], ls, c, n);
+        expShiftSum(b[0], n, max, lanes);
+        HostChunks.store(b[0], ls, c, n);
+      }
+      float lanesSum = 0f; // the lanes in order
+      for (float lane : lanes) {
+        lanesSum += lane;
+      }
+      double sum = lanesSum;
       for (long i = end; i < base + v; i++) {
         float e = CpuVectorMath.exp(getF32(ls, i) - max);
         setF32(ls, i, e);
@@ -126,28 +143,31 @@ final class CpuLoss {
       }
       setF32(losses.data(), r, (float) (Math.log(sum) + max - targetLogit));
       float factor = (float) (gradScale / sum);
-      CpuVectorOps.scale(logits, factor, base, base + v);
+      for (long c = base; c < end; c += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, end - c);
+        HostChunks.load(b[0], ls, c, n);
+        CpuAttentionTiles.scaleRow(b[0], 0, n, factor);
+        HostChunks.store(b[0], ls, c, n);
+      }
+      for (long i = end; i < base + v; i++) {
+        setF32(ls, i, getF32(ls, i) * factor);
+      }
       setF32(ls, base + target, getF32(ls, base + target) - gradScale);
     }
   }
 
   /**
-   * s[i] = exp(s[i] - max) over [from, end) (whole vectors), returning their sum with the lanes
-   * added in order at the end. A method of its own: with exp inlined it is about as much as C2
-   * inlines into one compilation without boxing vectors.
+   * s[i] = exp(s[i] - max) over [0, n) (whole vectors), adding the values into the LANES running
+   * sums of lanes. A method of its own: with exp inlined it is about as much as C2 inlines into one
+   * compilation without boxing vectors.
    */
-  private static float expShiftSum(MemorySegment s, long from, long end, float max, float[] lanes) {
-    FloatVector sum = FloatVector.zero(CpuVectorMath.F);
-    for (long i = from; i < end; i += CpuVectorMath.LANES) {
-      FloatVector e = CpuVectorMath.exp(CpuVectorOps.load(s, i).sub(max));
-      CpuVectorOps.store(e, s, i);
+  private static void expShiftSum(float[] s, int n, float max, float[] lanes) {
+    FloatVector sum = FloatVector.fromArray(CpuVectorMath.F, lanes, 0);
+    for (int i = 0; i < n; i += CpuVectorMath.LANES) {
+      FloatVector e = CpuVectorMath.exp(FloatVector.fromArray(CpuVectorMath.F, s, i).sub(max));
+      e.intoArray(s, i);
       sum = sum.add(e);
     }
     sum.intoArray(lanes, 0);
-    float total = 0f;
-    for (float lane : lanes) {
-      total += lane;
-    }
-    return total;
   }
 }

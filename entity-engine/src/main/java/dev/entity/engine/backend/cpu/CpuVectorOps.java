@@ -49,15 +49,6 @@ final class CpuVectorOps {
     }
   }
 
-  /** The largest element of [from, end) (whole vectors; -inf if empty); exact in any lane order. */
-  static float max(MemorySegment s, long from, long end) {
-    FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (long i = from; i < end; i += LANES) {
-      m = m.max(load(s, i));
-    }
-    return m.reduceLanes(VectorOperators.MAX);
-  }
-
   static void scale(Tensor x, float s, long from, long to) {
     MemorySegment xs = x.data();
     long end = vectorEnd(from, to);
