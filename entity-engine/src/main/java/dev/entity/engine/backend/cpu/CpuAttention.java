@@ -166,9 +166,11 @@ final class CpuAttention {
   //
   // Keys come in blocks of KB (CpuAttentionTiles). A forward task owns QP query positions of one
   // key/value head for all NH / NKV query heads of its group, so every key and value block it packs
-  // serves group * QP rows; scores are computed 4 rows x KB keys at a time in registers, then an
-  // online softmax (running max and sum per row, flash attention) and O += P V, 2 rows at a time.
-  // Queries are pre-multiplied by the scale. A backward task owns one (batch, key/value head): for
+  // serves group * QP rows. Its scores are transposed (KB keys x KB queries, 4 keys at a time in
+  // registers), so the online softmax (running max and sum per query, flash attention) runs down
+  // columns with whole vectors; then O += P V, 4 rows at a time. Queries are pre-multiplied by the
+  // scale. The decode kernel reuses the row-wise pieces (onlineSoftmax). A backward task owns one
+  // (batch, key/value head): for
   // each key block it recomputes P from the saved lse, forms dS, and adds dV += P^T dO, dK += dS^T
   // Q into block accumulators and dQ += dS K into per-task rows, each as one long ordered sum, so
   // no two tasks write the same element and the bits do not depend on the thread count.
