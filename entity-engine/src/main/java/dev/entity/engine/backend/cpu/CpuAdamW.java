@@ -10,6 +10,7 @@ import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** The AdamW update (decoupled weight decay, bias correction) on the host. */
 final class CpuAdamW {
@@ -67,22 +68,42 @@ final class CpuAdamW {
     }
   }
 
-  /** The same update on full vectors, with the same operations in the same order: the same bits. */
+  /**
+   * The same update on full vectors, with the same operations in the same order (the same bits),
+   * over heap copies of each chunk (see HostChunks).
+   */
   static void vector(Tensor param, Tensor grad, Tensor m, Tensor v, Step s, long from, long to) {
     MemorySegment ps = param.data(), gs = grad.data(), ms = m.data(), vs = v.data();
-    float decay = 1f - s.lr() * s.weightDecay();
-    float b1 = s.beta1(), b2 = s.beta2(), c1 = 1f - s.beta1(), c2 = 1f - s.beta2();
     long end = CpuVectorOps.vectorEnd(from, to);
-    for (long i = from; i < end; i += CpuVectorOps.LANES) {
-      FloatVector g = CpuVectorOps.load(gs, i).mul(s.gradScale());
-      FloatVector mi = CpuVectorOps.load(ms, i).mul(b1).add(g.mul(c1));
-      FloatVector vi = CpuVectorOps.load(vs, i).mul(b2).add(g.mul(c2).mul(g));
-      CpuVectorOps.store(mi, ms, i);
-      CpuVectorOps.store(vi, vs, i);
-      FloatVector denom = vi.lanewise(VectorOperators.SQRT).mul(s.invSqrtBc2()).add(s.eps());
-      FloatVector p = CpuVectorOps.load(ps, i).mul(decay).sub(mi.mul(s.stepSize()).div(denom));
-      CpuVectorOps.store(p, ps, i);
+    float[][] b = HostChunks.local();
+    for (long c = from; c < end; c += HostChunks.CHUNK) {
+      int n = (int) Math.min(HostChunks.CHUNK, end - c);
+      HostChunks.load(b[0], ps, c, n);
+      HostChunks.load(b[1], gs, c, n);
+      HostChunks.load(b[2], ms, c, n);
+      HostChunks.load(b[3], vs, c, n);
+      chunk(b[0], b[1], b[2], b[3], s, n);
+      HostChunks.store(b[0], ps, c, n);
+      HostChunks.store(b[2], ms, c, n);
+      HostChunks.store(b[3], vs, c, n);
     }
     scalar(param, grad, m, v, s, end, to);
+  }
+
+  private static void chunk(float[] ps, float[] gs, float[] ms, float[] vs, Step s, int n) {
+    VectorSpecies<Float> f = CpuVectorOps.F;
+    float decay = 1f - s.lr() * s.weightDecay();
+    float b1 = s.beta1(), b2 = s.beta2(), c1 = 1f - s.beta1(), c2 = 1f - s.beta2();
+    for (int i = 0; i < n; i += CpuVectorOps.LANES) {
+      FloatVector g = FloatVector.fromArray(f, gs, i).mul(s.gradScale());
+      FloatVector mi = FloatVector.fromArray(f, ms, i).mul(b1).add(g.mul(c1));
+      FloatVector vi = FloatVector.fromArray(f, vs, i).mul(b2).add(g.mul(c2).mul(g));
+      mi.intoArray(ms, i);
+      vi.intoArray(vs, i);
+      FloatVector denom = vi.lanewise(VectorOperators.SQRT).mul(s.invSqrtBc2()).add(s.eps());
+      FloatVector p =
+          FloatVector.fromArray(f, ps, i).mul(decay).sub(mi.mul(s.stepSize()).div(denom));
+      p.intoArray(ps, i);
+    }
   }
 }

@@ -9,9 +9,6 @@ import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal grouped-query attention on the host, saving the log-sum-exp of each query row instead of
@@ -165,193 +162,35 @@ final class CpuAttention {
     }
   }
 
-  // ---- the blocked kernel ----------------------------------------------------------------------
+  // ---- the blocked kernels ---------------------------------------------------------------------
   //
-  // Keys come in tiles of BK = 4 vectors. Forward (parallel over batch x query head) computes
-  // S = Q K^T and O += P V of a tile on the matmul micro-kernel, keeping a running max and sum per
-  // query row (flash attention). Backward runs over (batch, key/value head): per query row it
-  // recomputes P from the saved lse with the keys packed transposed (kt[d * BK + j], one query's BK
-  // scores in 4 vector accumulators), adds dq, and forms dK, dV of the tile as small products over
-  // blocks of query rows. The task owns dk and dv of its head and adds the group's query heads in
-  // order, so no two threads write the same element and the order of additions is fixed.
+  // Keys come in blocks of KB (CpuAttentionTiles). A forward task owns QP query positions of one
+  // key/value head for all NH / NKV query heads of its group, so every key and value block it packs
+  // serves group * QP rows. Its scores are transposed (KB keys x KB queries, 4 keys at a time in
+  // registers), so the online softmax (running max and sum per query, flash attention) runs down
+  // columns with whole vectors; then O += P V, 4 rows at a time. Queries are pre-multiplied by the
+  // scale. The decode kernel reuses the row-wise pieces (onlineSoftmax). A backward task owns one
+  // (batch, key/value head): for
+  // each key block it recomputes P from the saved lse, forms dS, and adds dV += P^T dO, dK += dS^T
+  // Q into block accumulators and dQ += dS K into per-task rows, each as one long ordered sum, so
+  // no two tasks write the same element and the bits do not depend on the thread count.
 
-  static final VectorSpecies<Float> F = CpuVectorMath.F;
-  static final int LANES = CpuVectorMath.LANES;
-  static final int BK = 4 * LANES;
-  static final int BQ = 32;
-  static final int QB = 8 * CpuMatmul.MR;
+  /** Query positions per forward task. */
+  static final int QP = 128;
 
-  /**
-   * tileAcc (BK, hsq) += w^T (BK, rows) @ rowsArr (rows, hsq) with the matmul micro-kernel: the
-   * contraction runs over the query rows of a block, so each 6 x 32 output tile stays in registers
-   * for all of them. w is (rows, BK) row-major, rowsArr (rows, hsq).
-   */
-  private static final class TileProduct {
-    final int hsq;
-    final float[] ap = new float[QB * CpuMatmul.MR];
-    final float[] bp;
-    final float[] out = new float[CpuMatmul.MR * CpuMatmul.NR];
-
-    TileProduct(int hsq) {
-      this.hsq = hsq;
-      this.bp = new float[QB * hsq];
-    }
-
-    void accumulate(float[] tileAcc, float[] w, float[] rowsArr, int rows) {
-      int nr = CpuMatmul.NR, mr = CpuMatmul.MR;
-      int slivers = hsq / nr;
-      for (int x = 0; x < slivers; x++) {
-        for (int r = 0; r < rows; r++) {
-          System.arraycopy(rowsArr, r * hsq + x * nr, bp, x * rows * nr + r * nr, nr);
-        }
-      }
-      for (int j0 = 0; j0 < BK; j0 += mr) {
-        int keys = Math.min(mr, BK - j0);
-        for (int r = 0; r < rows; r++) {
-          for (int jj = 0; jj < mr; jj++) {
-            ap[r * mr + jj] = jj < keys ? w[r * BK + j0 + jj] : 0f;
-          }
-        }
-        for (int x = 0; x < slivers; x++) {
-          CpuMatmul.microKernel(ap, 0, bp, x * rows * nr, rows, out);
-          for (int jj = 0; jj < keys; jj++) {
-            int at = (j0 + jj) * hsq + x * nr;
-            for (int c = 0; c < nr; c += LANES) {
-              FloatVector.fromArray(F, tileAcc, at + c)
-                  .add(FloatVector.fromArray(F, out, jj * nr + c))
-                  .intoArray(tileAcc, at + c);
-            }
-          }
-        }
-      }
-    }
-  }
+  private static final int KB = CpuAttentionTiles.KB;
+  private static final int LANES = CpuAttentionTiles.LANES;
+  private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
   static int padded(long hs) {
-    return (int) ((hs + LANES - 1) / LANES * LANES);
+    return CpuAttentionTiles.padded((int) hs);
   }
 
-  /** A key/value tile: keys transposed, keys and values as padded rows, and segment ids. */
-  private static final class KeyTile {
-    final float[] kt;
-    final float[] kr;
-    final float[] vt;
-    final float[] vr;
-    final int[] seg = new int[BK];
-    int cols;
-
-    KeyTile(int hs, int hsp) {
-      kt = new float[hs * BK];
-      kr = new float[BK * hsp];
-      vt = new float[hs * BK];
-      vr = new float[BK * hsp];
-    }
-
-    void load(
-        Dims d,
-        MemorySegment ks,
-        MemorySegment vs,
-        MemorySegment segs,
-        long b,
-        long kh,
-        long s0,
-        int hsp,
-        boolean transposedValues) {
-      int hs = (int) d.hs();
-      cols = (int) Math.min(BK, d.t() - s0);
-      java.util.Arrays.fill(kt, 0f);
-      java.util.Arrays.fill(kr, 0f);
-      java.util.Arrays.fill(vr, 0f);
-      if (transposedValues) {
-        java.util.Arrays.fill(vt, 0f);
-      }
-      for (int j = 0; j < cols; j++) {
-        long ko = d.kvIndex(b, s0 + j, kh);
-        MemorySegment.copy(ks, CpuElements.F32, ko * 4, kr, j * hsp, hs);
-        MemorySegment.copy(vs, CpuElements.F32, ko * 4, vr, j * hsp, hs);
-        for (int i = 0; i < hs; i++) {
-          kt[i * BK + j] = kr[j * hsp + i];
-          if (transposedValues) {
-            vt[i * BK + j] = vr[j * hsp + i];
-          }
-        }
-        seg[j] = segs == null ? 0 : getI32(segs, b * d.t() + s0 + j);
-      }
-    }
-
-    /** scores[j] = scale * q . k_j for the whole tile; q holds HS floats from qOff. */
-    void scores(float[] q, int qOff, int hs, float scale, float[] out) {
-      FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-      for (int i = 0; i < hs; i++) {
-        FloatVector x = FloatVector.broadcast(F, q[qOff + i]);
-        int base = i * BK;
-        a0 = x.fma(FloatVector.fromArray(F, kt, base), a0);
-        a1 = x.fma(FloatVector.fromArray(F, kt, base + LANES), a1);
-        a2 = x.fma(FloatVector.fromArray(F, kt, base + 2 * LANES), a2);
-        a3 = x.fma(FloatVector.fromArray(F, kt, base + 3 * LANES), a3);
-      }
-      a0.mul(scale).intoArray(out, 0);
-      a1.mul(scale).intoArray(out, LANES);
-      a2.mul(scale).intoArray(out, 2 * LANES);
-      a3.mul(scale).intoArray(out, 3 * LANES);
-    }
-
-    /** out[j] = g . v_j for the whole tile (g holds HS floats). */
-    void valueDots(float[] g, int gOff, int hs, float[] out) {
-      FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-      for (int i = 0; i < hs; i++) {
-        FloatVector x = FloatVector.broadcast(F, g[gOff + i]);
-        int base = i * BK;
-        a0 = x.fma(FloatVector.fromArray(F, vt, base), a0);
-        a1 = x.fma(FloatVector.fromArray(F, vt, base + LANES), a1);
-        a2 = x.fma(FloatVector.fromArray(F, vt, base + 2 * LANES), a2);
-        a3 = x.fma(FloatVector.fromArray(F, vt, base + 3 * LANES), a3);
-      }
-      a0.intoArray(out, 0);
-      a1.intoArray(out, LANES);
-      a2.intoArray(out, 2 * LANES);
-      a3.intoArray(out, 3 * LANES);
-    }
-
-    /**
-     * Sets scores of keys the query at time t (segment qSeg) may not see to -inf; returns how many
-     * leading keys are causally visible.
-     */
-    int mask(float[] sc, long s0, long t, boolean segmented, int qSeg) {
-      int visible = (int) Math.max(0, Math.min(cols, t - s0 + 1));
-      for (int j = 0; j < BK; j++) {
-        if (j >= visible || (segmented && seg[j] != qSeg)) {
-          sc[j] = Float.NEGATIVE_INFINITY;
-        }
-      }
-      return visible;
-    }
+  static int roundUp4(int n) {
+    return (n + 3) & ~3;
   }
 
-  /**
-   * row[0 : hsp] += sum over j < count of w[wOff + j] * rows[j * hsp : (j + 1) * hsp], one vector
-   * of the row at a time so that its accumulator stays in a register across all j.
-   */
-  private static void weightedRowSum(
-      float[] row, int rowOff, float[] w, int wOff, float[] rows, int count, int hsp) {
-    for (int x = 0; x < hsp; x += LANES) {
-      FloatVector acc = FloatVector.fromArray(F, row, rowOff + x);
-      for (int j = 0; j < count; j++) {
-        acc =
-            FloatVector.broadcast(F, w[wOff + j])
-                .fma(FloatVector.fromArray(F, rows, j * hsp + x), acc);
-      }
-      acc.intoArray(row, rowOff + x);
-    }
-  }
-
-  /**
-   * Forward over (batch, query head) tasks: blocks of QB query rows against key tiles of BK keys.
-   * Both products of a tile, S = Q K^T and O += P V, run on the matmul micro-kernel over slivers of
-   * MR query rows; the softmax in between keeps a running max and sum per row (flash attention).
-   */
+  /** Forward over (batch, key/value head, block of QP query positions), latest blocks first. */
   static void forwardBlocked(
       WorkerPool pool,
       Tensor out,
@@ -362,153 +201,224 @@ final class CpuAttention {
       Tensor segments,
       float scale,
       Dims d) {
-    MemorySegment os = out.data(), ls = lse.data(), qs = q.data(), ks = k.data(), vs = v.data();
-    MemorySegment segs = segments == null ? null : segments.data();
-    int mr = CpuMatmul.MR, nr = CpuMatmul.NR;
-    int hs = (int) d.hs(), hsq = (hs + nr - 1) / nr * nr;
-    int kSlivers = BK / nr, vSlivers = hsq / nr;
-    long group = d.nh() / d.nkv();
-    int t = (int) d.t();
+    int t = Math.toIntExact(d.t());
+    int blocks = (t + QP - 1) / QP;
+    long heads = d.b() * d.nkv();
     pool.run(
-        (int) (d.b() * d.nh()),
+        Math.toIntExact(heads * blocks),
         task -> {
-          long b = task / d.nh(), h = task % d.nh(), kh = h / group;
-          float[] ktS = new float[kSlivers * hs * nr];
-          float[] vS = new float[vSlivers * BK * nr];
-          int[] segK = new int[BK];
-          float[] qPack = new float[QB * hs];
-          float[] acc = new float[QB * hsq];
-          float[] max = new float[QB];
-          float[] sum = new float[QB];
-          float[] tileOut = new float[mr * nr];
-          float[] scores = new float[mr * BK];
-          float[] pPack = new float[BK * mr];
-          float[] lanes = new float[LANES];
-          float[] row = new float[hs];
-          for (int q0 = 0; q0 < t; q0 += QB) {
-            int rows = Math.min(QB, t - q0);
-            int slivers = (rows + mr - 1) / mr;
-            java.util.Arrays.fill(qPack, 0f);
-            for (int r = 0; r < rows; r++) {
-              MemorySegment.copy(qs, CpuElements.F32, d.qIndex(b, q0 + r, h) * 4, row, 0, hs);
-              int base = (r / mr) * hs * mr + r % mr;
-              for (int x = 0; x < hs; x++) {
-                qPack[base + x * mr] = row[x];
-              }
-            }
-            java.util.Arrays.fill(acc, 0f);
-            java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-            java.util.Arrays.fill(sum, 0f);
-            for (int s0 = 0; s0 < q0 + rows; s0 += BK) {
-              int cols = Math.min(BK, t - s0);
-              java.util.Arrays.fill(ktS, 0f);
-              java.util.Arrays.fill(vS, 0f);
-              for (int j = 0; j < cols; j++) {
-                long ko = d.kvIndex(b, s0 + j, kh);
-                MemorySegment.copy(ks, CpuElements.F32, ko * 4, row, 0, hs);
-                int kBase = (j / nr) * hs * nr + j % nr;
-                for (int x = 0; x < hs; x++) {
-                  ktS[kBase + x * nr] = row[x];
-                }
-                MemorySegment.copy(vs, CpuElements.F32, ko * 4, row, 0, hs);
-                for (int x = 0; x < hs; x++) {
-                  vS[(x / nr) * BK * nr + j * nr + x % nr] = row[x];
-                }
-                segK[j] = segs == null ? 0 : getI32(segs, b * d.t() + s0 + j);
-              }
-              for (int sl = 0; sl < slivers; sl++) {
-                int r0 = sl * mr;
-                if (s0 > q0 + r0 + mr - 1) {
-                  continue; // the whole tile lies in the future of these rows
-                }
-                for (int x = 0; x < kSlivers; x++) {
-                  CpuMatmul.microKernel(qPack, sl * hs * mr, ktS, x * hs * nr, hs, tileOut);
-                  for (int rr = 0; rr < mr; rr++) {
-                    for (int c = 0; c < nr; c += LANES) {
-                      FloatVector.fromArray(F, tileOut, rr * nr + c)
-                          .mul(scale)
-                          .intoArray(scores, rr * BK + x * nr + c);
-                    }
-                  }
-                }
-                for (int rr = 0; rr < mr; rr++) {
-                  int r = r0 + rr;
-                  long tq = q0 + r;
-                  boolean live = r < rows && s0 <= tq;
-                  float tileMax = Float.NEGATIVE_INFINITY;
-                  if (live && segs == null && cols == BK && s0 + BK - 1 <= tq) {
-                    // every key of the tile is visible: no mask, a vector max (exact in any order)
-                    FloatVector m = FloatVector.fromArray(F, scores, rr * BK);
-                    for (int j = LANES; j < BK; j += LANES) {
-                      m = m.max(FloatVector.fromArray(F, scores, rr * BK + j));
-                    }
-                    tileMax = m.reduceLanes(VectorOperators.MAX);
-                  } else if (live) {
-                    int qSeg = segs == null ? 0 : getI32(segs, b * d.t() + tq);
-                    int visible = (int) Math.min(cols, tq - s0 + 1);
-                    for (int j = 0; j < BK; j++) {
-                      int at = rr * BK + j;
-                      if (j >= visible || (segs != null && segK[j] != qSeg)) {
-                        scores[at] = Float.NEGATIVE_INFINITY;
-                      } else {
-                        tileMax = Math.max(tileMax, scores[at]);
-                      }
-                    }
-                  }
-                  if (tileMax == Float.NEGATIVE_INFINITY) {
-                    for (int j = 0; j < BK; j++) {
-                      pPack[j * mr + rr] = 0f;
-                    }
-                    continue;
-                  }
-                  float newMax = Math.max(max[r], tileMax);
-                  float correction = CpuVectorMath.exp(max[r] - newMax);
-                  FloatVector sumVector = FloatVector.zero(F);
-                  for (int j = 0; j < BK; j += LANES) {
-                    FloatVector p =
-                        CpuVectorMath.exp(
-                            FloatVector.fromArray(F, scores, rr * BK + j).sub(newMax));
-                    p.intoArray(scores, rr * BK + j);
-                    sumVector = sumVector.add(p);
-                  }
-                  sum[r] = sum[r] * correction + CpuVectorMath.sumLanes(sumVector, lanes);
-                  max[r] = newMax;
-                  if (correction != 1f) {
-                    for (int x = 0; x < hsq; x += LANES) {
-                      FloatVector.fromArray(F, acc, r * hsq + x)
-                          .mul(correction)
-                          .intoArray(acc, r * hsq + x);
-                    }
-                  }
-                  for (int j = 0; j < BK; j++) {
-                    pPack[j * mr + rr] = scores[rr * BK + j];
-                  }
-                }
-                for (int x = 0; x < vSlivers; x++) {
-                  CpuMatmul.microKernel(pPack, 0, vS, x * BK * nr, BK, tileOut);
-                  for (int rr = 0; rr < mr && r0 + rr < rows; rr++) {
-                    int at = (r0 + rr) * hsq + x * nr;
-                    for (int c = 0; c < nr; c += LANES) {
-                      FloatVector.fromArray(F, acc, at + c)
-                          .add(FloatVector.fromArray(F, tileOut, rr * nr + c))
-                          .intoArray(acc, at + c);
-                    }
-                  }
-                }
-              }
-            }
-            for (int r = 0; r < rows; r++) {
-              long qo = d.qIndex(b, q0 + r, h);
-              float inv = 1f / sum[r];
-              for (int x = 0; x < hs; x++) {
-                setF32(os, qo + x, acc[r * hsq + x] * inv);
-              }
-              setF32(ls, d.lseIndex(b, h, q0 + r), max[r] + (float) Math.log(sum[r]));
-            }
-          }
+          int block = blocks - 1 - (int) (task / heads); // the causal work grows with the block
+          long bh = task % heads;
+          forwardTask(
+              out, lse, q, k, v, segments, scale, d, bh / d.nkv(), bh % d.nkv(), block * QP);
         });
   }
 
+  /** Segment ids of batch row b and, per position, where its run of equal ids starts. */
+  private static void loadSegments(AttentionScratch sc, MemorySegment segs, long b, int t) {
+    sc.segmentIds = AttentionScratch.grow(sc.segmentIds, t);
+    sc.runStarts = AttentionScratch.grow(sc.runStarts, t);
+    for (int p = 0; p < t; p++) {
+      sc.segmentIds[p] = getI32(segs, b * t + p);
+      sc.runStarts[p] = p > 0 && sc.segmentIds[p] == sc.segmentIds[p - 1] ? sc.runStarts[p - 1] : p;
+    }
+  }
+
+  /**
+   * True when every key of [s0, s0 + KB) is visible to each of the rows at positions p0 .. p0 +
+   * count - 1: causally before them, all rows real (below limit), all in one run of a segment id.
+   */
+  private static boolean blockFullyVisible(
+      AttentionScratch sc, boolean segmented, int s0, int p0, int count, int limit) {
+    int last = p0 + count - 1;
+    return s0 + KB - 1 <= p0 && last < limit && (!segmented || sc.runStarts[last] <= s0);
+  }
+
+  /** Sets to -inf the scores of a 4-row tile that their queries may not see. */
+  private static void maskTile(
+      AttentionScratch sc, boolean segmented, float[] s, int sOff, int s0, int p0, int limit) {
+    for (int i = 0; i < 4; i++) {
+      int pos = p0 + i;
+      for (int j = 0; j < KB; j++) {
+        int key = s0 + j;
+        boolean visible =
+            pos < limit && key <= pos && (!segmented || sc.segmentIds[key] == sc.segmentIds[pos]);
+        if (!visible) {
+          s[sOff + i * KB + j] = NEG_INF;
+        }
+      }
+    }
+  }
+
+  /** dst (KB, hsp) = rows [s0, s0 + cols) of head kh, zero elsewhere. */
+  static void loadRows(
+      float[] dst, MemorySegment src, Dims d, long b, long kh, int s0, int cols, int hsp) {
+    int hs = (int) d.hs();
+    java.util.Arrays.fill(dst, 0, KB * hsp, 0f);
+    for (int j = 0; j < cols; j++) {
+      MemorySegment.copy(src, CpuElements.F32, d.kvIndex(b, s0 + j, kh) * 4, dst, j * hsp, hs);
+    }
+  }
+
+  /** dstT (hs, KB) = rows (KB, hsp) transposed. */
+  static void transpose(float[] dstT, float[] rows, int hs, int hsp) {
+    for (int j = 0; j < KB; j++) {
+      for (int x = 0; x < hs; x++) {
+        dstT[x * KB + j] = rows[j * hsp + x];
+      }
+    }
+  }
+
+  /** dst[to .. to + hsp) = c * the HS floats of src at element offset from (pads stay zero). */
+  static void loadScaled(
+      float[] dst, int to, MemorySegment src, long from, int hs, int hsp, float c) {
+    MemorySegment.copy(src, CpuElements.F32, from * 4, dst, to, hs);
+    if (c != 1f) {
+      CpuAttentionTiles.scaleRow(dst, to, hsp, c);
+    }
+  }
+
+  /** The HS floats of dst at element offset at += c * src[from ..], through the line buffer. */
+  private static void addToMemory(
+      MemorySegment dst, long at, float[] src, int from, int hs, int hsp, float c, float[] line) {
+    MemorySegment.copy(dst, CpuElements.F32, at * 4, line, 0, hs);
+    CpuAttentionTiles.addScaled(line, 0, src, from, hsp, c);
+    MemorySegment.copy(line, 0, dst, CpuElements.F32, at * 4, hs);
+  }
+
+  /**
+   * One forward task with the scores transposed: a block holds KB keys by KB query columns, so the
+   * online softmax runs down the columns with whole vectors (no lane reductions), and each loaded
+   * key row serves 4 x KB queries. Queries are packed transposed per block of KB, times the scale.
+   */
+  private static void forwardTask(
+      Tensor out,
+      Tensor lse,
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor segments,
+      float scale,
+      Dims d,
+      long b,
+      long kh,
+      int q0) {
+    MemorySegment os = out.data(), ls = lse.data(), qs = q.data();
+    MemorySegment ks = k.data(), vs = v.data();
+    boolean segmented = segments != null;
+    int t = (int) d.t(), hs = (int) d.hs(), hsp = padded(hs);
+    int group = (int) (d.nh() / d.nkv());
+    int n = Math.min(QP, t - q0), rph = (n + KB - 1) / KB * KB, rows = group * rph;
+    int limit = q0 + n;
+    AttentionScratch sc = AttentionScratch.local();
+    sc.startForward(rows, hs, hsp, KB, 1);
+    float[] qT = sc.rows, acc = sc.acc, st = sc.scores, kRows = sc.keys, vRows = sc.values;
+    float[] max = sc.max, sums = sc.sum, corr = sc.corr, shift = sc.shift;
+    float[] line = sc.line = AttentionScratch.grow(sc.line, hsp);
+    if (segmented) {
+      loadSegments(sc, segments.data(), b, t);
+    }
+    for (int g = 0; g < group; g++) {
+      for (int i = 0; i < n; i++) {
+        MemorySegment.copy(
+            qs, CpuElements.F32, d.qIndex(b, q0 + i, kh * group + g) * 4, line, 0, hs);
+        int at = (g * rph + i / KB * KB) * hs + i % KB; // block (g, i / KB), column i % KB
+        for (int x = 0; x < hs; x++) {
+          qT[at + x * KB] = line[x] * scale;
+        }
+      }
+    }
+    for (int s0 = 0; s0 < limit; s0 += KB) {
+      int cols = Math.min(KB, t - s0);
+      loadRows(kRows, ks, d, b, kh, s0, cols, hsp);
+      loadRows(vRows, vs, d, b, kh, s0, cols, hsp);
+      for (int r0 = 0; r0 < rph; r0 += KB) {
+        int p0 = q0 + r0;
+        if (s0 > p0 + KB - 1) {
+          continue; // the whole block lies in the future of these queries
+        }
+        boolean full = blockFullyVisible(sc, segmented, s0, p0, KB, limit);
+        for (int g = 0; g < group; g++) {
+          int row = g * rph + r0;
+          for (int j = 0; j < KB; j += 4) {
+            CpuAttentionTiles.scores4(kRows, j * hsp, hsp, hs, qT, row * hs, st, j * KB);
+          }
+          if (!full) {
+            maskTransposed(sc, segmented, st, s0, p0, limit);
+          }
+          CpuAttentionTiles.columnMax(st, max, row, corr, shift);
+          CpuAttentionTiles.corrections(corr, shift);
+          CpuAttentionTiles.columnExp(st, shift, corr, sums, row);
+          for (int i = 0; i < KB; i++) {
+            if (corr[i] != 1f) {
+              CpuAttentionTiles.scaleRow(acc, (row + i) * hsp, hsp, corr[i]);
+            }
+          }
+          for (int i = 0; i < KB; i += 4) { // O += P V, P read down the columns of st
+            CpuAttentionTiles.accumulate4(
+                acc, (row + i) * hsp, hsp, st, i, 1, KB, vRows, 0, hsp, KB, hsp);
+          }
+        }
+      }
+    }
+    for (int g = 0; g < group; g++) {
+      long h = kh * group + g;
+      for (int i = 0; i < n; i++) {
+        int row = g * rph + i;
+        CpuAttentionTiles.scaleRow(acc, row * hsp, hsp, 1f / sums[row]);
+        MemorySegment.copy(acc, row * hsp, os, CpuElements.F32, d.qIndex(b, q0 + i, h) * 4, hs);
+        setF32(ls, d.lseIndex(b, h, q0 + i), max[row] + (float) Math.log(sums[row]));
+      }
+    }
+  }
+
+  /**
+   * Sets to -inf the entries of a transposed block (key j, query i) that query i may not see: per
+   * key row, the queries before the key and those past the limit are runs filled at once; only
+   * segment ids need an element-wise test.
+   */
+  private static void maskTransposed(
+      AttentionScratch sc, boolean segmented, float[] st, int s0, int p0, int limit) {
+    int real = Math.max(0, Math.min(KB, limit - p0)); // columns before the limit
+    for (int j = 0; j < KB; j++) {
+      int key = s0 + j, row = j * KB;
+      int before = Math.max(0, Math.min(real, key - p0)); // columns whose query precedes the key
+      java.util.Arrays.fill(st, row, row + before, NEG_INF);
+      java.util.Arrays.fill(st, row + real, row + KB, NEG_INF);
+      if (segmented && key < limit) {
+        for (int i = before; i < real; i++) {
+          if (sc.segmentIds[key] != sc.segmentIds[p0 + i]) {
+            st[row + i] = NEG_INF;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Folds one row of a score tile into the running softmax of output row {@code row}: rescales its
+   * accumulator when the max grows and leaves the row's probabilities (relative to the new max) in
+   * place; a row that sees no key of the block gets zeros.
+   */
+  static void onlineSoftmax(AttentionScratch sc, float[] s, int off, int row, int hsp) {
+    float old = sc.max[row];
+    float max = CpuAttentionTiles.rowMaxAbove(s, off, old);
+    if (max == NEG_INF) {
+      java.util.Arrays.fill(s, off, off + KB, 0f);
+      return;
+    }
+    float correction = 1f;
+    if (max != old) {
+      correction = CpuVectorMath.exp(old - max); // 0 on the first visible block
+      if (old != NEG_INF) {
+        CpuAttentionTiles.scaleRow(sc.acc, row * hsp, hsp, correction);
+      }
+      sc.max[row] = max;
+    }
+    CpuAttentionTiles.softmaxRow(s, off, max, correction, sc.sum, row * LANES);
+  }
+
+  /** Backward over (batch, key/value head). */
   static void backwardBlocked(
       WorkerPool pool,
       Tensor dq,
@@ -523,81 +433,131 @@ final class CpuAttention {
       Tensor segments,
       float scale,
       Dims d) {
+    pool.run(
+        Math.toIntExact(d.b() * d.nkv()),
+        task ->
+            backwardTask(
+                dq,
+                dk,
+                dv,
+                dout,
+                q,
+                k,
+                v,
+                out,
+                lse,
+                segments,
+                scale,
+                d,
+                task / d.nkv(),
+                task % d.nkv()));
+  }
+
+  private static void backwardTask(
+      Tensor dq,
+      Tensor dk,
+      Tensor dv,
+      Tensor dout,
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor out,
+      Tensor lse,
+      Tensor segments,
+      float scale,
+      Dims d,
+      long b,
+      long kh) {
     MemorySegment dqs = dq.data(), dks = dk.data(), dvs = dv.data(), dos = dout.data();
     MemorySegment qs = q.data(), ks = k.data(), vs = v.data(), os = out.data(), ls = lse.data();
-    MemorySegment segs = segments == null ? null : segments.data();
-    int hs = (int) d.hs(), hsp = padded(hs);
+    boolean segmented = segments != null;
+    int t = (int) d.t(), hs = (int) d.hs(), hsp = padded(hs);
     int group = (int) (d.nh() / d.nkv());
-    int t = (int) d.t();
-    pool.run(
-        (int) (d.b() * d.nkv()),
-        task -> {
-          long b = task / d.nkv(), kh = task % d.nkv();
-          KeyTile tile = new KeyTile(hs, hsp);
-          // per (head in group, t): delta = dout . out
-          float[] delta = new float[group * t];
-          for (int g = 0; g < group; g++) {
-            long h = kh * group + g;
-            for (int ti = 0; ti < t; ti++) {
-              long qo = d.qIndex(b, ti, h);
-              delta[g * t + ti] = dot(dos, qo, os, qo, hs);
-            }
+    int tp = roundUp4(t), rows = group * tp;
+    AttentionScratch sc = AttentionScratch.local();
+    float[] qRows = sc.rows = AttentionScratch.grow(sc.rows, rows * hsp);
+    float[] gRows = sc.grads = AttentionScratch.grow(sc.grads, rows * hsp);
+    float[] dqAcc = sc.acc = AttentionScratch.grow(sc.acc, rows * hsp);
+    float[] p = sc.scores = AttentionScratch.grow(sc.scores, tp * KB);
+    float[] ds = sc.dscores = AttentionScratch.grow(sc.dscores, tp * KB);
+    float[] kT = sc.keysT = AttentionScratch.grow(sc.keysT, hs * KB);
+    float[] vT = sc.valuesT = AttentionScratch.grow(sc.valuesT, hs * KB);
+    float[] kRows = sc.keys = AttentionScratch.grow(sc.keys, KB * hsp);
+    float[] vRows = sc.values = AttentionScratch.grow(sc.values, KB * hsp);
+    float[] dkB = sc.dkeys = AttentionScratch.grow(sc.dkeys, KB * hsp);
+    float[] dvB = sc.dvalues = AttentionScratch.grow(sc.dvalues, KB * hsp);
+    float[] rowLse = sc.sum = AttentionScratch.grow(sc.sum, rows);
+    float[] delta = sc.delta = AttentionScratch.grow(sc.delta, rows);
+    float[] line = sc.line = AttentionScratch.grow(sc.line, hsp);
+    if (segmented) {
+      loadSegments(sc, segments.data(), b, t);
+    }
+    java.util.Arrays.fill(qRows, 0, rows * hsp, 0f);
+    java.util.Arrays.fill(gRows, 0, rows * hsp, 0f);
+    java.util.Arrays.fill(dqAcc, 0, rows * hsp, 0f);
+    java.util.Arrays.fill(rowLse, 0, rows, 0f);
+    java.util.Arrays.fill(delta, 0, rows, 0f);
+    for (int g = 0; g < group; g++) {
+      long h = kh * group + g;
+      for (int i = 0; i < t; i++) {
+        int row = g * tp + i;
+        long qo = d.qIndex(b, i, h);
+        loadScaled(qRows, row * hsp, qs, qo, hs, hsp, scale);
+        loadScaled(gRows, row * hsp, dos, qo, hs, hsp, 1f);
+        rowLse[row] = getF32(ls, d.lseIndex(b, h, i));
+        MemorySegment.copy(os, CpuElements.F32, qo * 4, line, 0, hs);
+        float dot = 0f;
+        for (int x = 0; x < hs; x++) {
+          dot += gRows[row * hsp + x] * line[x];
+        }
+        delta[row] = dot;
+      }
+    }
+    for (int s0 = 0; s0 < t; s0 += KB) {
+      int cols = Math.min(KB, t - s0);
+      loadRows(kRows, ks, d, b, kh, s0, cols, hsp);
+      transpose(kT, kRows, hs, hsp);
+      loadRows(vRows, vs, d, b, kh, s0, cols, hsp);
+      transpose(vT, vRows, hs, hsp);
+      java.util.Arrays.fill(dkB, 0, KB * hsp, 0f);
+      java.util.Arrays.fill(dvB, 0, KB * hsp, 0f);
+      int count = tp - s0; // query rows at or after the block start, padded to 4
+      for (int g = 0; g < group; g++) {
+        int base = g * tp + s0; // first row of this head's sweep
+        for (int r = 0; r < count; r += 4) {
+          int row = base + r, at = r * KB;
+          CpuAttentionTiles.scores4(qRows, row * hsp, hsp, hs, kT, 0, p, at);
+          if (!blockFullyVisible(sc, segmented, s0, s0 + r, 4, t)) {
+            maskTile(sc, segmented, p, at, s0, s0 + r, t);
           }
-          int hsq = (hs + CpuMatmul.NR - 1) / CpuMatmul.NR * CpuMatmul.NR;
-          float[] qRows = new float[QB * hsq];
-          float[] gRows = new float[QB * hsq];
-          float[] pBlock = new float[QB * BK];
-          float[] dsBlock = new float[QB * BK];
-          float[] dqrow = new float[hsp];
-          float[] dkTile = new float[BK * hsq];
-          float[] dvTile = new float[BK * hsq];
-          float[] sc = new float[BK];
-          float[] dp = new float[BK];
-          TileProduct product = new TileProduct(hsq);
-          for (long s0 = 0; s0 < t; s0 += BK) {
-            tile.load(d, ks, vs, segs, b, kh, s0, hsp, true);
-            java.util.Arrays.fill(dkTile, 0f);
-            java.util.Arrays.fill(dvTile, 0f);
-            for (int g = 0; g < group; g++) {
-              long h = kh * group + g;
-              for (long q0 = s0; q0 < t; q0 += QB) {
-                int rows = (int) Math.min(QB, t - q0);
-                for (int i = 0; i < rows; i++) {
-                  long ti = q0 + i;
-                  long qo = d.qIndex(b, ti, h);
-                  MemorySegment.copy(qs, CpuElements.F32, qo * 4, qRows, i * hsq, hs);
-                  MemorySegment.copy(dos, CpuElements.F32, qo * 4, gRows, i * hsq, hs);
-                  tile.scores(qRows, i * hsq, hs, scale, sc);
-                  int qSeg = segs == null ? 0 : getI32(segs, b * t + ti);
-                  int visible = tile.mask(sc, s0, ti, segs != null, qSeg);
-                  float rowLse = getF32(ls, d.lseIndex(b, h, ti));
-                  tile.valueDots(gRows, i * hsq, hs, dp);
-                  float rowDelta = delta[g * t + (int) ti];
-                  for (int j = 0; j < BK; j += LANES) {
-                    FloatVector p = CpuVectorMath.exp(FloatVector.fromArray(F, sc, j).sub(rowLse));
-                    p.intoArray(pBlock, i * BK + j);
-                    p.mul(FloatVector.fromArray(F, dp, j).sub(rowDelta))
-                        .mul(scale)
-                        .intoArray(dsBlock, i * BK + j);
-                  }
-                  java.util.Arrays.fill(dqrow, 0f);
-                  weightedRowSum(dqrow, 0, dsBlock, i * BK, tile.kr, visible, hsp);
-                  for (int x = 0; x < hs; x++) {
-                    setF32(dqs, qo + x, getF32(dqs, qo + x) + dqrow[x]);
-                  }
-                }
-                product.accumulate(dvTile, pBlock, gRows, rows); // dV += P^T dO
-                product.accumulate(dkTile, dsBlock, qRows, rows); // dK += dS^T Q
-              }
-            }
-            for (int j = 0; j < tile.cols; j++) {
-              long ko = d.kvIndex(b, s0 + j, kh);
-              for (int x = 0; x < hs; x++) {
-                setF32(dks, ko + x, getF32(dks, ko + x) + dkTile[j * hsq + x]);
-                setF32(dvs, ko + x, getF32(dvs, ko + x) + dvTile[j * hsq + x]);
-              }
-            }
+          CpuAttentionTiles.scores4(gRows, row * hsp, hsp, hs, vT, 0, ds, at);
+          for (int i = 0; i < 4; i++) {
+            CpuAttentionTiles.probabilitiesAndGrad(
+                p, ds, at + i * KB, rowLse[row + i], delta[row + i]);
           }
-        });
+        }
+        for (int j = 0; j < KB; j += 4) { // dV += P^T dO, dK += dS^T (scale Q)
+          CpuAttentionTiles.accumulate4(
+              dvB, j * hsp, hsp, p, j, 1, KB, gRows, base * hsp, hsp, count, hsp);
+          CpuAttentionTiles.accumulate4(
+              dkB, j * hsp, hsp, ds, j, 1, KB, qRows, base * hsp, hsp, count, hsp);
+        }
+        for (int r = 0; r < count; r += 4) { // dQ / scale += dS K
+          CpuAttentionTiles.accumulate4(
+              dqAcc, (base + r) * hsp, hsp, ds, r * KB, KB, 1, kRows, 0, hsp, cols, hsp);
+        }
+      }
+      for (int j = 0; j < cols; j++) {
+        long ko = d.kvIndex(b, s0 + j, kh);
+        addToMemory(dks, ko, dkB, j * hsp, hs, hsp, 1f, line);
+        addToMemory(dvs, ko, dvB, j * hsp, hs, hsp, 1f, line);
+      }
+    }
+    for (int g = 0; g < group; g++) {
+      long h = kh * group + g;
+      for (int i = 0; i < t; i++) {
+        addToMemory(dqs, d.qIndex(b, i, h), dqAcc, (g * tp + i) * hsp, hs, hsp, scale, line);
+      }
+    }
   }
 }

@@ -10,7 +10,6 @@ import dev.entity.engine.EngineException;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Fused softmax cross-entropy forward and backward over the vocabulary on the host, one row at a
@@ -114,22 +113,29 @@ final class CpuLoss {
         setF32(losses.data(), r, 0f);
         continue;
       }
-      FloatVector maxV = FloatVector.broadcast(CpuVectorMath.F, Float.NEGATIVE_INFINITY);
-      for (long i = base; i < end; i += step) {
-        maxV = maxV.max(CpuVectorOps.load(ls, i));
+      float[][] b = HostChunks.local();
+      float max = Float.NEGATIVE_INFINITY;
+      for (long c = base; c < end; c += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, end - c);
+        HostChunks.load(b[0], ls, c, n);
+        max = Math.max(max, CpuAttentionTiles.max(b[0], n));
       }
-      float max = maxV.reduceLanes(VectorOperators.MAX); // exact in any order
       for (long i = end; i < base + v; i++) {
         max = Math.max(max, getF32(ls, i));
       }
       float targetLogit = getF32(ls, base + target);
-      FloatVector sumV = FloatVector.zero(CpuVectorMath.F);
-      for (long i = base; i < end; i += step) {
-        FloatVector e = CpuVectorMath.exp(CpuVectorOps.load(ls, i).sub(max));
-        CpuVectorOps.store(e, ls, i);
-        sumV = sumV.add(e);
+      java.util.Arrays.fill(lanes, 0f);
+      for (long c = base; c < end; c += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, end - c);
+        HostChunks.load(b[0], ls, c, n);
+        expShiftSum(b[0], n, max, lanes);
+        HostChunks.store(b[0], ls, c, n);
       }
-      double sum = CpuVectorMath.sumLanes(sumV, lanes);
+      float lanesSum = 0f; // the lanes in order
+      for (float lane : lanes) {
+        lanesSum += lane;
+      }
+      double sum = lanesSum;
       for (long i = end; i < base + v; i++) {
         float e = CpuVectorMath.exp(getF32(ls, i) - max);
         setF32(ls, i, e);
@@ -137,13 +143,31 @@ final class CpuLoss {
       }
       setF32(losses.data(), r, (float) (Math.log(sum) + max - targetLogit));
       float factor = (float) (gradScale / sum);
-      for (long i = base; i < end; i += step) {
-        CpuVectorOps.store(CpuVectorOps.load(ls, i).mul(factor), ls, i);
+      for (long c = base; c < end; c += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, end - c);
+        HostChunks.load(b[0], ls, c, n);
+        CpuAttentionTiles.scaleRow(b[0], 0, n, factor);
+        HostChunks.store(b[0], ls, c, n);
       }
       for (long i = end; i < base + v; i++) {
         setF32(ls, i, getF32(ls, i) * factor);
       }
       setF32(ls, base + target, getF32(ls, base + target) - gradScale);
     }
+  }
+
+  /**
+   * s[i] = exp(s[i] - max) over [0, n) (whole vectors), adding the values into the LANES running
+   * sums of lanes. A method of its own: with exp inlined it is about as much as C2 inlines into one
+   * compilation without boxing vectors.
+   */
+  private static void expShiftSum(float[] s, int n, float max, float[] lanes) {
+    FloatVector sum = FloatVector.fromArray(CpuVectorMath.F, lanes, 0);
+    for (int i = 0; i < n; i += CpuVectorMath.LANES) {
+      FloatVector e = CpuVectorMath.exp(FloatVector.fromArray(CpuVectorMath.F, s, i).sub(max));
+      e.intoArray(s, i);
+      sum = sum.add(e);
+    }
+    sum.intoArray(lanes, 0);
   }
 }

@@ -9,6 +9,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * RMSNorm and LayerNorm forward and backward on the host. The weight (and LayerNorm bias) may be a
@@ -250,37 +251,74 @@ final class CpuNorms {
     }
   }
 
-  /** dx rows [rowFrom, rowTo) += rstd (g w - x rstd^2 mean(g w x)). */
+  /**
+   * dx rows [rowFrom, rowTo) += rstd (g w - x rstd^2 mean(g w x)), each row in chunks of heap
+   * copies (see HostChunks): one pass for the dot product, one for the update.
+   */
   static void rmsBackwardDxVector(
       Tensor dx, Tensor dout, Tensor x, Tensor weight, Tensor rstd, long rowFrom, long rowTo) {
     long c = weight.elementCount();
     MemorySegment dxs = dx.data(), gs = dout.data(), xs = x.data(), ws = weight.data();
-    float[] lanes = new float[CpuVectorMath.LANES];
     long vc = c / CpuVectorOps.LANES * CpuVectorOps.LANES;
+    float[][] b = HostChunks.local();
+    float[] acc = b[4];
     for (long r = rowFrom; r < rowTo; r++) {
       long base = r * c;
       float rs = getF32(rstd.data(), r);
-      FloatVector acc = FloatVector.zero(CpuVectorMath.F);
-      for (long i = 0; i < vc; i += CpuVectorOps.LANES) {
-        acc =
-            CpuVectorOps.load(gs, base + i)
-                .mul(CpuVectorOps.load(ws, i))
-                .fma(CpuVectorOps.load(xs, base + i), acc);
+      java.util.Arrays.fill(acc, 0, CpuVectorOps.LANES, 0f);
+      for (long i = 0; i < vc; i += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, vc - i);
+        HostChunks.load(b[0], gs, base + i, n);
+        HostChunks.load(b[1], ws, i, n);
+        HostChunks.load(b[2], xs, base + i, n);
+        dotChunk(acc, b[0], b[1], b[2], n);
       }
-      double dot = CpuVectorMath.sumLanes(acc, lanes);
+      float lanes = 0f; // the lanes added in order, then widened
+      for (int l = 0; l < CpuVectorOps.LANES; l++) {
+        lanes += acc[l];
+      }
+      double dot = lanes;
       for (long i = vc; i < c; i++) {
         dot += (double) getF32(gs, base + i) * getF32(ws, i) * getF32(xs, base + i);
       }
       float k = (float) (dot / c) * rs * rs;
-      for (long i = 0; i < vc; i += CpuVectorOps.LANES) {
-        FloatVector gw = CpuVectorOps.load(gs, base + i).mul(CpuVectorOps.load(ws, i));
-        FloatVector d = gw.sub(CpuVectorOps.load(xs, base + i).mul(k)).mul(rs);
-        CpuVectorOps.store(CpuVectorOps.load(dxs, base + i).add(d), dxs, base + i);
+      for (long i = 0; i < vc; i += HostChunks.CHUNK) {
+        int n = (int) Math.min(HostChunks.CHUNK, vc - i);
+        HostChunks.load(b[0], gs, base + i, n);
+        HostChunks.load(b[1], ws, i, n);
+        HostChunks.load(b[2], xs, base + i, n);
+        HostChunks.load(b[3], dxs, base + i, n);
+        dxChunk(b[3], b[0], b[1], b[2], k, rs, n);
+        HostChunks.store(b[3], dxs, base + i, n);
       }
       for (long i = vc; i < c; i++) {
         float d = rs * (getF32(gs, base + i) * getF32(ws, i) - getF32(xs, base + i) * k);
         setF32(dxs, base + i, getF32(dxs, base + i) + d);
       }
+    }
+  }
+
+  /** acc (one vector) += g w x over [0, n), one fma per vector, in order. */
+  private static void dotChunk(float[] acc, float[] g, float[] w, float[] x, int n) {
+    VectorSpecies<Float> f = CpuVectorOps.F;
+    FloatVector a = FloatVector.fromArray(f, acc, 0);
+    for (int i = 0; i < n; i += CpuVectorOps.LANES) {
+      a =
+          FloatVector.fromArray(f, g, i)
+              .mul(FloatVector.fromArray(f, w, i))
+              .fma(FloatVector.fromArray(f, x, i), a);
+    }
+    a.intoArray(acc, 0);
+  }
+
+  /** dx += rs (g w - x k) over [0, n). */
+  private static void dxChunk(
+      float[] dx, float[] g, float[] w, float[] x, float k, float rs, int n) {
+    VectorSpecies<Float> f = CpuVectorOps.F;
+    for (int i = 0; i < n; i += CpuVectorOps.LANES) {
+      FloatVector gw = FloatVector.fromArray(f, g, i).mul(FloatVector.fromArray(f, w, i));
+      FloatVector d = gw.sub(FloatVector.fromArray(f, x, i).mul(k)).mul(rs);
+      FloatVector.fromArray(f, dx, i).add(d).intoArray(dx, i);
     }
   }
 

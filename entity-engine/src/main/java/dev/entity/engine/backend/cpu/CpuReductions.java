@@ -42,12 +42,18 @@ final class CpuReductions {
         piece -> {
           long from = piece * CHUNK, to = Math.min(n, from + CHUNK);
           long end = CpuVectorOps.vectorEnd(from, to);
-          FloatVector acc = FloatVector.zero(CpuVectorMath.F);
-          for (long i = from; i < end; i += CpuVectorOps.LANES) {
-            FloatVector v = CpuVectorOps.load(xs, i);
-            acc = squares ? v.fma(v, acc) : acc.add(v);
+          float[][] b = HostChunks.local();
+          float[] acc = b[1];
+          java.util.Arrays.fill(acc, 0, CpuVectorOps.LANES, 0f);
+          for (long c = from; c < end; c += HostChunks.CHUNK) {
+            int m = (int) Math.min(HostChunks.CHUNK, end - c);
+            HostChunks.load(b[0], xs, c, m);
+            accumulate(acc, b[0], m, squares);
           }
-          double s = CpuVectorMath.sumLanes(acc, new float[CpuVectorMath.LANES]);
+          float s = 0f; // the lanes in order
+          for (int l = 0; l < CpuVectorOps.LANES; l++) {
+            s += acc[l];
+          }
           partial[piece] = s + sumScalar(x, squares, end, to);
         });
     double total = 0;
@@ -55,5 +61,17 @@ final class CpuReductions {
       total += p;
     }
     return total;
+  }
+
+  /**
+   * acc (one vector of lanes) += x, or x squared, over [0, n), in order (heap copies: HostChunks).
+   */
+  private static void accumulate(float[] acc, float[] x, int n, boolean squares) {
+    FloatVector a = FloatVector.fromArray(CpuVectorMath.F, acc, 0);
+    for (int i = 0; i < n; i += CpuVectorOps.LANES) {
+      FloatVector v = FloatVector.fromArray(CpuVectorMath.F, x, i);
+      a = squares ? v.fma(v, a) : a.add(v);
+    }
+    a.intoArray(acc, 0);
   }
 }

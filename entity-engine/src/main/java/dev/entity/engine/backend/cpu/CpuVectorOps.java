@@ -86,16 +86,28 @@ final class CpuVectorOps {
     }
   }
 
+  /**
+   * Per chunk: the five inputs copied to heap buffers (see HostChunks), sigmoid in one pass, the
+   * products in another (each small enough for C2 to keep its vectors in registers, see
+   * CpuAttentionTiles on the inlining budget), the two gradients copied back.
+   */
   static void swigluBackward(
       Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, long from, long to) {
     MemorySegment dgs = dgate.data(), dus = dup.data(), ds = dout.data();
     MemorySegment gs = gate.data(), us = up.data();
     long end = vectorEnd(from, to);
-    for (long i = from; i < end; i += LANES) {
-      FloatVector g = load(gs, i), d = load(ds, i), sig = CpuVectorMath.sigmoid(g);
-      FloatVector local = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
-      store(load(dgs, i).add(d.mul(load(us, i)).mul(local)), dgs, i);
-      store(load(dus, i).add(d.mul(g).mul(sig)), dus, i);
+    float[][] b = HostChunks.local();
+    for (long c = from; c < end; c += HostChunks.CHUNK) {
+      int n = (int) Math.min(HostChunks.CHUNK, end - c);
+      HostChunks.load(b[0], gs, c, n);
+      HostChunks.load(b[1], ds, c, n);
+      HostChunks.load(b[2], us, c, n);
+      HostChunks.load(b[3], dgs, c, n);
+      HostChunks.load(b[4], dus, c, n);
+      sigmoidInto(b[5], b[0], n);
+      swigluBackwardPass(b[3], b[4], b[1], b[0], b[2], b[5], n);
+      HostChunks.store(b[3], dgs, c, n);
+      HostChunks.store(b[4], dus, c, n);
     }
     for (long i = end; i < to; i++) {
       float g = getF32(gs, i), d = getF32(ds, i), sig = CpuVectorMath.sigmoid(g);
@@ -105,14 +117,19 @@ final class CpuVectorOps {
     }
   }
 
+  /** Per chunk of heap copies: the tanh argument, tanh in place, the product. */
   static void geluForward(Tensor out, Tensor x, long from, long to) {
     MemorySegment o = out.data(), xs = x.data();
     float k = CpuElementwise.GELU_SCALE;
     long end = vectorEnd(from, to);
-    for (long i = from; i < end; i += LANES) {
-      FloatVector v = load(xs, i);
-      FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(k);
-      store(v.mul(0.5f).mul(CpuVectorMath.tanh(inner).add(1f)), o, i);
+    float[][] b = HostChunks.local();
+    for (long c = from; c < end; c += HostChunks.CHUNK) {
+      int n = (int) Math.min(HostChunks.CHUNK, end - c);
+      HostChunks.load(b[0], xs, c, n);
+      geluArgument(b[1], b[0], n);
+      tanhInPlace(b[1], n);
+      geluProduct(b[0], b[1], n);
+      HostChunks.store(b[0], o, c, n);
     }
     for (long i = end; i < to; i++) {
       float v = getF32(xs, i);
@@ -125,16 +142,16 @@ final class CpuVectorOps {
     MemorySegment dxs = dx.data(), ds = dout.data(), xs = x.data();
     float k = CpuElementwise.GELU_SCALE;
     long end = vectorEnd(from, to);
-    for (long i = from; i < end; i += LANES) {
-      FloatVector v = load(xs, i);
-      FloatVector v2 = v.mul(v);
-      FloatVector th = CpuVectorMath.tanh(v2.mul(v).mul(0.044715f).add(v).mul(k));
-      FloatVector sech2 = th.mul(th).neg().add(1f);
-      FloatVector local =
-          th.add(1f)
-              .mul(0.5f)
-              .add(v.mul(0.5f).mul(sech2).mul(k).mul(v2.mul(3f * 0.044715f).add(1f)));
-      store(load(dxs, i).add(local.mul(load(ds, i))), dxs, i);
+    float[][] b = HostChunks.local();
+    for (long c = from; c < end; c += HostChunks.CHUNK) {
+      int n = (int) Math.min(HostChunks.CHUNK, end - c);
+      HostChunks.load(b[0], xs, c, n);
+      HostChunks.load(b[1], ds, c, n);
+      HostChunks.load(b[2], dxs, c, n);
+      geluArgument(b[3], b[0], n);
+      tanhInPlace(b[3], n);
+      geluBackwardPass(b[2], b[1], b[0], b[3], n);
+      HostChunks.store(b[2], dxs, c, n);
     }
     for (long i = end; i < to; i++) {
       float v = getF32(xs, i);
@@ -143,6 +160,67 @@ final class CpuVectorOps {
       float sech2 = 1f - th * th;
       float local = (th + 1f) * 0.5f + v * 0.5f * sech2 * k * (v2 * (3f * 0.044715f) + 1f);
       setF32(dxs, i, getF32(dxs, i) + local * getF32(ds, i));
+    }
+  }
+
+  // ---- the passes of the chunked kernels (arrays of HostChunks.CHUNK floats at most) ----------
+
+  /** sig[i] = sigmoid(g[i]) for i < n (whole vectors). */
+  private static void sigmoidInto(float[] sig, float[] g, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      CpuVectorMath.sigmoid(FloatVector.fromArray(F, g, i)).intoArray(sig, i);
+    }
+  }
+
+  private static void swigluBackwardPass(
+      float[] dgs, float[] dus, float[] ds, float[] gs, float[] us, float[] sigs, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      FloatVector g = FloatVector.fromArray(F, gs, i), d = FloatVector.fromArray(F, ds, i);
+      FloatVector sig = FloatVector.fromArray(F, sigs, i);
+      FloatVector local = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+      FloatVector dg = FloatVector.fromArray(F, dgs, i);
+      dg.add(d.mul(FloatVector.fromArray(F, us, i)).mul(local)).intoArray(dgs, i);
+      FloatVector.fromArray(F, dus, i).add(d.mul(g).mul(sig)).intoArray(dus, i);
+    }
+  }
+
+  /** th[i] = k (x + 0.044715 x^3), the tanh argument of GELU, for x = xs[i], i < n. */
+  private static void geluArgument(float[] th, float[] xs, int n) {
+    float k = CpuElementwise.GELU_SCALE;
+    for (int i = 0; i < n; i += LANES) {
+      FloatVector v = FloatVector.fromArray(F, xs, i);
+      v.mul(v).mul(v).mul(0.044715f).add(v).mul(k).intoArray(th, i);
+    }
+  }
+
+  private static void tanhInPlace(float[] x, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      CpuVectorMath.tanh(FloatVector.fromArray(F, x, i)).intoArray(x, i);
+    }
+  }
+
+  /** x[i] = x / 2 * (th[i] + 1), in place over x. */
+  private static void geluProduct(float[] x, float[] th, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      FloatVector v = FloatVector.fromArray(F, x, i);
+      v.mul(0.5f).mul(FloatVector.fromArray(F, th, i).add(1f)).intoArray(x, i);
+    }
+  }
+
+  private static void geluBackwardPass(float[] dxs, float[] ds, float[] xs, float[] tanh, int n) {
+    float k = CpuElementwise.GELU_SCALE;
+    for (int i = 0; i < n; i += LANES) {
+      FloatVector v = FloatVector.fromArray(F, xs, i);
+      FloatVector v2 = v.mul(v);
+      FloatVector th = FloatVector.fromArray(F, tanh, i);
+      FloatVector sech2 = th.mul(th).neg().add(1f);
+      FloatVector local =
+          th.add(1f)
+              .mul(0.5f)
+              .add(v.mul(0.5f).mul(sech2).mul(k).mul(v2.mul(3f * 0.044715f).add(1f)));
+      FloatVector.fromArray(F, dxs, i)
+          .add(local.mul(FloatVector.fromArray(F, ds, i)))
+          .intoArray(dxs, i);
     }
   }
 

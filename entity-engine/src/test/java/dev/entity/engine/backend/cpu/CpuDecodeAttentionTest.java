@@ -36,7 +36,10 @@ class CpuDecodeAttentionTest {
 
   @Test
   void lastRowsEqualFullCausalAttention() {
-    long[][] shapes = {{9, 4, 2, 16}, {5, 2, 2, 8}, {12, 6, 3, 32}, {7, 3, 1, 5}};
+    // several key blocks, head sizes that fill whole tiles or leave a remainder, groups above 4
+    long[][] shapes = {
+      {9, 4, 2, 16}, {5, 2, 2, 8}, {12, 6, 3, 32}, {7, 3, 1, 5}, {70, 9, 3, 64}, {45, 12, 2, 72}
+    };
     Random rng = new Random(11);
     for (long[] s : shapes) {
       long t = s[0], nh = s[1], nkv = s[2], hs = s[3];
