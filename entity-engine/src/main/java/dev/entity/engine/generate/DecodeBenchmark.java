@@ -4,9 +4,7 @@ package dev.entity.engine.generate;
 
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.DeviceInfo;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.entity.engine.backend.ProcessMemory;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -104,7 +102,7 @@ public final class DecodeBenchmark {
           median(decode),
           median(first),
           quiet.cacheBytes(),
-          peakResidentBytes());
+          ProcessMemory.peakResidentBytes());
     } finally {
       quiet.close();
     }
@@ -115,20 +113,5 @@ public final class DecodeBenchmark {
     Arrays.sort(s);
     int n = s.length;
     return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  }
-
-  /** VmHWM of /proc/self/status (Linux), or -1 where there is none. */
-  public static long peakResidentBytes() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          String[] parts = line.substring(6).trim().split("\\s+");
-          return Long.parseLong(parts[0]) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-    return -1;
   }
 }

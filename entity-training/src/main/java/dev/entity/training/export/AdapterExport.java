@@ -7,6 +7,7 @@ import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.lora.LoraAdapter;
 import dev.entity.engine.model.Decoder;
+import dev.entity.training.checksum.FileChecksums;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

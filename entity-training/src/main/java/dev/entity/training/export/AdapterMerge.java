@@ -11,6 +11,7 @@ import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.tensor.DType;
+import dev.entity.training.checksum.FileChecksums;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -9,6 +9,7 @@ import dev.entity.engine.format.gguf.GgufExport;
 import dev.entity.engine.format.gguf.GgufReader;
 import dev.entity.engine.format.gguf.GgufTensorInfo;
 import dev.entity.engine.tensor.Tensor;
+import dev.entity.training.checksum.FileChecksums;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;

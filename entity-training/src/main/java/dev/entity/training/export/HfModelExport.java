@@ -21,6 +21,7 @@ import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
 import dev.entity.engine.tokenizer.Tokenizer;
+import dev.entity.training.checksum.FileChecksums;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

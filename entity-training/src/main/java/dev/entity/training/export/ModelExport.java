@@ -10,6 +10,7 @@ import dev.entity.engine.format.gguf.GgmlType;
 import dev.entity.engine.model.Decoder;
 import dev.entity.engine.template.ChatTemplate;
 import dev.entity.engine.tokenizer.Tokenizer;
+import dev.entity.training.checksum.FileChecksums;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

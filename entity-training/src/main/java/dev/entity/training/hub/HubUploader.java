@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.entity.core.EntityException;
-import dev.entity.training.export.FileChecksums;
+import dev.entity.training.checksum.FileChecksums;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -6,20 +6,16 @@ package dev.entity.training.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.entity.core.EntityException;
+import dev.entity.training.checksum.FileChecksums;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -127,7 +123,7 @@ public final class CheckpointStore {
       for (Path f : files) {
         ObjectNode e = entries.putObject(f.getFileName().toString());
         e.put("bytes", Files.size(f));
-        e.put("sha256", sha256(f));
+        e.put("sha256", FileChecksums.hashFile(f));
       }
       Path manifestFile = tmp.resolve(MANIFEST);
       Files.write(manifestFile, TrainerState.JSON.writeValueAsBytes(manifest));
@@ -203,7 +199,7 @@ public final class CheckpointStore {
                   + bytes
                   + "; the checkpoint is damaged");
         }
-        if (!sha256(f).equals(e.getValue().path("sha256").asText())) {
+        if (!FileChecksums.hashFile(f).equals(e.getValue().path("sha256").asText())) {
           throw new EntityException(
               folder
                   + ": "
@@ -347,19 +343,6 @@ public final class CheckpointStore {
           .sorted()
           .toList();
     }
-  }
-
-  static String sha256(Path file) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 
   private static void fsync(Path file) throws IOException {

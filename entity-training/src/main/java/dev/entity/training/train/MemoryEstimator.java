@@ -46,8 +46,10 @@ import java.util.Map;
  *       ({@code 3NF} or {@code 2NF}), LoRA's {@code N*R} and, with dropout, two {@code N*max(in)}
  *       buffers; qlora dequantizes the largest block linear into a scratch matrix in the compute
  *       dtype; the batch's ids, targets, positions, segments and per-row losses.
- *   <li><b>Runtime overhead</b>: a constant for what is not tensors — on the CPU the JVM (heap in
- *       use, metaspace, code cache, thread stacks), on CUDA the context and cuBLAS workspace.
+ *   <li><b>Runtime overhead</b>: what is not tensors — on the CPU the JVM's resident memory as
+ *       {@link JvmFootprint} models it (a measured baseline for the runtime, the young and old
+ *       generation the launcher's GC settings allow, and each worker thread), on CUDA the context
+ *       and cuBLAS workspace.
  * </ul>
  *
  * <p>Not counted: the operating system's page cache of memory-mapped model files that are no longer
@@ -60,9 +62,6 @@ public final class MemoryEstimator {
     CPU,
     CUDA
   }
-
-  /** The JVM's own footprint when training on the CPU. */
-  public static final long CPU_RUNTIME_OVERHEAD = 256L << 20;
 
   /** CUDA context plus cuBLASLt workspace on the GPU. */
   public static final long CUDA_RUNTIME_OVERHEAD = 640L << 20;
@@ -174,6 +173,7 @@ public final class MemoryEstimator {
   private final ModelConfig model;
   private final TrainingConfig config;
   private final Target target;
+  private final JvmFootprint jvm;
 
   /**
    * Where a run with {@code device} (auto | cpu | cuda) puts its tensors on this host: auto picks
@@ -210,12 +210,26 @@ public final class MemoryEstimator {
   }
 
   /**
+   * An estimator whose JVM is this one ({@link JvmFootprint#thisJvm()}).
+   *
    * @param model the model's shape
    * @param config a training config without violations
    * @param target where the tensors will live
    * @throws IllegalArgumentException when the config has violations for this model
    */
   public MemoryEstimator(ModelConfig model, TrainingConfig config, Target target) {
+    this(model, config, target, JvmFootprint.thisJvm());
+  }
+
+  /**
+   * @param model the model's shape
+   * @param config a training config without violations
+   * @param target where the tensors will live
+   * @param jvm the JVM's own resident memory, counted when {@code target} is the CPU
+   * @throws IllegalArgumentException when the config has violations for this model
+   */
+  public MemoryEstimator(
+      ModelConfig model, TrainingConfig config, Target target, JvmFootprint jvm) {
     List<String> violations = config.violations(model);
     if (!violations.isEmpty()) {
       throw new IllegalArgumentException("invalid training config: " + violations);
@@ -223,6 +237,12 @@ public final class MemoryEstimator {
     this.model = model;
     this.config = config;
     this.target = target;
+    this.jvm = jvm;
+  }
+
+  /** The JVM footprint counted as the CPU's runtime overhead. */
+  public JvmFootprint jvm() {
+    return jvm;
   }
 
   /** The estimate of this model and config. */
@@ -302,8 +322,8 @@ public final class MemoryEstimator {
     items.add(
         new Item(
             "runtime overhead",
-            target == Target.CPU ? CPU_RUNTIME_OVERHEAD : CUDA_RUNTIME_OVERHEAD,
-            target == Target.CPU ? "JVM" : "CUDA context, cuBLAS workspace"));
+            target == Target.CPU ? jvm.totalBytes() : CUDA_RUNTIME_OVERHEAD,
+            target == Target.CPU ? jvm.describe() : "CUDA context, cuBLAS workspace"));
     return new Estimate(items, config, target, params, trainable, activations);
   }
 
@@ -428,7 +448,7 @@ public final class MemoryEstimator {
           current
               .with("batch_size", batch)
               .with("gradient_accumulation_steps", (int) (effective / batch));
-      estimate = new MemoryEstimator(model, current, target).estimate();
+      estimate = new MemoryEstimator(model, current, target, jvm).estimate();
     }
     if (current != config) {
       changes.add(
@@ -545,7 +565,7 @@ public final class MemoryEstimator {
     if (!changed.violations(model).isEmpty()) {
       return; // e.g. LoRA fields set that a switch of method would make invalid
     }
-    long total = new MemoryEstimator(model, changed, target).estimate().total();
+    long total = new MemoryEstimator(model, changed, target, jvm).estimate().total();
     out.add(
         what
             + ": estimated "

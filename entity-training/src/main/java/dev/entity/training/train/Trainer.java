@@ -45,7 +45,7 @@ import java.util.function.Consumer;
  */
 public final class Trainer {
 
-  private final MemoryProbe memoryProbe = new MemoryProbe();
+  private final MemoryProbe memoryProbe;
 
   /**
    * Settings of a run that are not in {@link TrainingConfig}.
@@ -157,6 +157,7 @@ public final class Trainer {
       throw new EntityException("the training set has no batches; add data or lower batch_size");
     }
     this.session = session;
+    this.memoryProbe = MemoryProbe.of(session.decoder().backend());
     this.config = config;
     this.data = data;
     this.validation = List.copyOf(validation);

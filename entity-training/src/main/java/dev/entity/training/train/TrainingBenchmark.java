@@ -1,7 +1,7 @@
 // Convention: the peak RSS compared with the estimate is the TRAINING peak: the kernel's high-water
-// mark (VmHWM) is reset through /proc/self/clear_refs once the model is built, so the transient
-// host copies made while filling random weights do not count; the whole-process peak is reported
-// next to it. Where the reset is refused, the training peak is the process peak and says so.
+// mark (VmHWM) is reset (ProcessMemory.resetPeak) once the model is built, so the transient host
+// copies made while filling random weights do not count; the whole-process peak is reported next
+// to it. Where the reset is refused, the training peak is the process peak and says so.
 package dev.entity.training.train;
 
 import dev.entity.core.EntityException;
@@ -9,6 +9,7 @@ import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.Backends;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.backend.ProcessMemory;
 import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.Batch;
@@ -22,7 +23,6 @@ import dev.entity.engine.tensor.DType;
 import dev.entity.training.train.metrics.MemoryProbe;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,8 +38,6 @@ import java.util.SplittableRandom;
  * bytes, so a gap between estimate and measurement can be traced to a component.
  */
 public final class TrainingBenchmark {
-
-  private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
   /**
    * What to measure.
@@ -250,7 +248,7 @@ public final class TrainingBenchmark {
       progress.flush();
       decoder.initializeRandom(setup.seed(), 0.02f);
       long processPeakAfterBuild = probe.sample().peakRssBytes();
-      boolean reset = resetPeak();
+      boolean reset = ProcessMemory.resetPeak();
       SplittableRandom rng = new SplittableRandom(setup.seed());
       int total = setup.warmup() + setup.steps();
       double[] seconds = new double[setup.steps()];
@@ -340,16 +338,6 @@ public final class TrainingBenchmark {
 
   private static DType frozen(Setup setup) {
     return setup.frozenDtype().equals("bf16") ? DType.BF16 : DType.F32;
-  }
-
-  /** Sets VmHWM to the current RSS (Linux 4.0+); false where that is not possible. */
-  private static boolean resetPeak() {
-    try {
-      Files.writeString(CLEAR_REFS, "5", StandardCharsets.US_ASCII);
-      return true;
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
   }
 
   /** Uniform random tokens; every position but the last of each row has a target. */

@@ -17,6 +17,7 @@ import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.template.ChatTemplate;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tokenizer.Tokenizer;
+import dev.entity.training.checksum.FileChecksums;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

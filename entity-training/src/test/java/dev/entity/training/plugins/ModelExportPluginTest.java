@@ -11,7 +11,7 @@ import dev.entity.core.workflow.WorkflowExecutor;
 import dev.entity.core.workflow.WorkflowResult;
 import dev.entity.engine.backend.cpu.CpuBackend;
 import dev.entity.engine.model.Architecture;
-import dev.entity.training.export.FileChecksums;
+import dev.entity.training.checksum.FileChecksums;
 import dev.entity.training.export.TinyExportModels;
 import dev.entity.training.hub.FakeHubServer;
 import dev.entity.training.hub.HubSettings;

@@ -27,6 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Kills a training process (another JVM) at random steps, inside checkpoint saves and with SIGTERM,
  * resumes it, and checks that the final adapter equals, bit for bit, that of a run never
  * interrupted, and that no checkpoint folder is ever incomplete.
+ *
+ * <p>Every run, the reference included, uses the CPU backend's scalar kernels: what is tested is
+ * the trainer's resume (state, data position, RNG, atomic saves), which does not depend on the
+ * kernels, and the child JVMs run C1 only, where the Vector API kernels fall back to slow Java code
+ * (about a fifth of a child's CPU time). Ten child JVMs make this test's time; their start-up, not
+ * the steps, is most of it.
  */
 class KillAndResumeTest {
 
@@ -43,7 +49,7 @@ class KillAndResumeTest {
     model = TinyTraining.writeModel(Files.createDirectories(shared.resolve("model")));
     Path dir = shared.resolve("reference");
     TrainingConfig config = TinyTraining.config(model, dir, "lora");
-    try (Backend backend = new CpuBackend(1);
+    try (Backend backend = new CpuBackend(1, true);
         TrainingSession session = TinyTraining.session(backend, model, config)) {
       Trainer.Result r =
           new Trainer(
@@ -72,6 +78,7 @@ class KillAndResumeTest {
       cmd.add("jdk.incubator.vector");
       cmd.add("-XX:+UseSerialGC");
       cmd.add("-XX:TieredStopAtLevel=1");
+      cmd.add("-XX:-UsePerfData");
       cmd.addAll(List.of(properties));
       cmd.add("-cp");
       cmd.add(System.getProperty("java.class.path"));

@@ -243,10 +243,41 @@ class MemoryEstimatorTest {
 
   @Test
   void runtimeOverheadDependsOnTarget() {
-    Estimate cpu = estimate(SMOLLM2, LORA);
-    Estimate gpu = new MemoryEstimator(SMOLLM2, LORA, Target.CUDA).estimate();
+    JvmFootprint jvm = JvmFootprint.launcher(2);
+    Estimate cpu = new MemoryEstimator(SMOLLM2, LORA, Target.CPU, jvm).estimate();
+    Estimate gpu = new MemoryEstimator(SMOLLM2, LORA, Target.CUDA, jvm).estimate();
     assertThat(gpu.total() - cpu.total())
-        .isEqualTo(MemoryEstimator.CUDA_RUNTIME_OVERHEAD - MemoryEstimator.CPU_RUNTIME_OVERHEAD);
+        .isEqualTo(MemoryEstimator.CUDA_RUNTIME_OVERHEAD - jvm.totalBytes());
+  }
+
+  @Test
+  void cpuRuntimeOverheadIsTheJvmFootprintWithItsComponents() {
+    JvmFootprint jvm = new JvmFootprint(90L << 20, 32L << 20, 40L << 20, 1L << 20, 4);
+    MemoryEstimator est = new MemoryEstimator(SMOLLM2, LORA, Target.CPU, jvm);
+    Estimate e = est.estimate();
+    assertThat(est.jvm()).isEqualTo(jvm);
+    assertThat(e.bytesOf("runtime overhead")).isEqualTo((90L + 32 + 40 + 4) << 20);
+    assertThat(e.items())
+        .filteredOn(i -> i.name().equals("runtime overhead"))
+        .singleElement()
+        .extracting(MemoryEstimator.Item::detail)
+        .isEqualTo(
+            "JVM 90.00 MiB + heap 72.00 MiB (young 32.00 MiB, old 40.00 MiB) + 4 threads ×"
+                + " 1.00 MiB");
+    // only the runtime term moves with the JVM: the tensors are the engine's, not the JVM's
+    Estimate launcher =
+        new MemoryEstimator(SMOLLM2, LORA, Target.CPU, JvmFootprint.launcher(4)).estimate();
+    assertThat(e.total() - launcher.total())
+        .isEqualTo(jvm.totalBytes() - JvmFootprint.launcher(4).totalBytes());
+  }
+
+  @Test
+  void fittingKeepsTheJvmFootprint() {
+    JvmFootprint big = new JvmFootprint(1L << 30, 0, 0, 0, 1);
+    long atFour = new MemoryEstimator(SMOLLM2, LORA, Target.CPU, big).estimate().total();
+    Fit fit = new MemoryEstimator(SMOLLM2, LORA, Target.CPU, big).fit(atFour - 1);
+    assertThat(fit.config().batchSize()).isLessThan(4);
+    assertThat(fit.estimate().bytesOf("runtime overhead")).isEqualTo(1L << 30);
   }
 
   @Test

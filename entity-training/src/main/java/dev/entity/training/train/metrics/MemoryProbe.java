@@ -2,25 +2,24 @@
 // reading); describe() prints with DeviceInfo.formatBytes, the binary units used everywhere else.
 package dev.entity.training.train.metrics;
 
+import dev.entity.engine.backend.Backend;
 import dev.entity.engine.backend.DeviceInfo;
-import java.io.IOException;
+import dev.entity.engine.backend.ProcessMemory;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.function.LongSupplier;
 
 /**
- * Measures the memory of this process for the metrics: resident set size and its peak (from {@code
- * /proc/self/status} VmRSS and VmHWM), JVM heap in use, and — through hooks, because the engine
- * does not count them itself yet — the off-heap bytes the backend has allocated and the device
- * memory in use on a GPU. Off-heap tensors live in {@code Arena} segments, which the JVM's buffer
- * pool beans do not count, so without a hook that figure is unknown rather than guessed.
+ * Measures the memory of this process for the metrics: resident set size and its peak (VmRSS and
+ * VmHWM, read through {@link ProcessMemory}), JVM heap in use, and through hooks the off-heap bytes
+ * the backend has allocated (the engine does not count them itself yet) and the device memory in
+ * use on a GPU ({@link #of(Backend)} wires {@link Backend#deviceBytesInUse()}). Off-heap tensors
+ * live in {@code Arena} segments, which the JVM's buffer pool beans do not count, so without a hook
+ * that figure is unknown rather than guessed.
  *
  * <p>Where {@code /proc} is missing (not Linux) the RSS is estimated as committed heap + committed
  * non-heap + direct buffers, and the peak is the largest RSS this probe has seen.
@@ -99,9 +98,17 @@ public final class MemoryProbe {
   private final LongSupplier deviceBytes;
   private long largestSeen = -1;
 
-  /** Reads {@code /proc/self/status}; off-heap and device memory unknown. */
+  /** Reads {@link ProcessMemory#STATUS}; off-heap and device memory unknown. */
   public MemoryProbe() {
-    this(Path.of("/proc/self/status"), UNKNOWN, UNKNOWN);
+    this(ProcessMemory.STATUS, UNKNOWN, UNKNOWN);
+  }
+
+  /**
+   * A probe of this process whose device figure is {@code backend}'s {@link
+   * Backend#deviceBytesInUse()} (-1 on the CPU, so the metric is left out there).
+   */
+  public static MemoryProbe of(Backend backend) {
+    return new MemoryProbe().withDevice(backend::deviceBytesInUse);
   }
 
   /**
@@ -129,24 +136,18 @@ public final class MemoryProbe {
   public synchronized Snapshot sample() {
     MemoryMXBean jvm = ManagementFactory.getMemoryMXBean();
     long heap = jvm.getHeapMemoryUsage().getUsed();
-    OptionalLong rss = OptionalLong.empty();
-    OptionalLong peak = OptionalLong.empty();
-    try {
-      String status = Files.readString(procStatus, StandardCharsets.US_ASCII);
-      rss = DeviceInfo.meminfoBytes(status, "VmRSS");
-      peak = DeviceInfo.meminfoBytes(status, "VmHWM");
-    } catch (IOException | RuntimeException e) {
-      // not Linux: estimated below
-    }
-    boolean estimated = rss.isEmpty();
+    ProcessMemory.Reading process = ProcessMemory.read(procStatus);
+    boolean estimated = !process.known(); // not Linux: committed JVM memory stands in
     long rssNow =
-        rss.orElseGet(
-            () ->
-                jvm.getHeapMemoryUsage().getCommitted()
-                    + jvm.getNonHeapMemoryUsage().getCommitted()
-                    + directBufferBytes());
+        estimated
+            ? jvm.getHeapMemoryUsage().getCommitted()
+                + jvm.getNonHeapMemoryUsage().getCommitted()
+                + directBufferBytes()
+            : process.residentBytes();
     largestSeen = Math.max(largestSeen, rssNow);
-    long peakNow = Math.max(peak.orElse(largestSeen), rssNow);
+    long peakNow =
+        Math.max(
+            process.peakResidentBytes() >= 0 ? process.peakResidentBytes() : largestSeen, rssNow);
     return new Snapshot(rssNow, peakNow, heap, hook(offHeapBytes), hook(deviceBytes), estimated);
   }
 

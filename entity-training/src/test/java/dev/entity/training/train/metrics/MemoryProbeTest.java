@@ -2,6 +2,7 @@ package dev.entity.training.train.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.entity.engine.backend.cpu.CpuBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,17 @@ class MemoryProbeTest {
     assertThat(s.offHeapBytes()).isEqualTo(-1);
     assertThat(s.describe()).startsWith("RSS ~").endsWith(", device 3.00 GiB");
     assertThat(probe.sample().peakRssBytes()).isGreaterThanOrEqualTo(s.peakRssBytes());
+  }
+
+  @Test
+  void aProbeOfACpuBackendHasNoDeviceFigure() {
+    try (CpuBackend backend = new CpuBackend(1)) {
+      MemoryProbe.Snapshot s = MemoryProbe.of(backend).sample();
+      assertThat(backend.deviceBytesInUse()).isEqualTo(-1);
+      assertThat(s.deviceBytes()).isEqualTo(-1);
+      assertThat(s.values()).doesNotContainKey(MemoryProbe.DEVICE_MEMORY_BYTES);
+      assertThat(s.describe()).doesNotContain("device");
+    }
   }
 
   @Test

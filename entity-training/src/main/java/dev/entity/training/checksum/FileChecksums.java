@@ -1,6 +1,6 @@
 // Convention: the manifest is written in sha256sum's own format ("<hex>  <relative path>"), so
 // `sha256sum -c SHA256SUMS` checks an exported folder without this program.
-package dev.entity.training.export;
+package dev.entity.training.checksum;
 
 import dev.entity.core.EntityException;
 import java.io.IOException;
@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * SHA-256 checksums of exported files: one file's digest (also the Git LFS object id the Hub push
- * uses) and the {@value #MANIFEST} manifest of a whole folder.
+ * SHA-256 checksums of files: one file's digest (also the Git LFS object id the Hub push uses, and
+ * what a checkpoint's manifest records) and the {@value #MANIFEST} manifest of an exported folder.
  */
 public final class FileChecksums {
 
@@ -28,16 +28,30 @@ public final class FileChecksums {
 
   private FileChecksums() {}
 
-  /** The lower-case hex SHA-256 of a file's bytes. */
+  /**
+   * The lower-case hex SHA-256 of a file's bytes.
+   *
+   * @throws EntityException naming the file when it cannot be read
+   */
   public static String sha256(Path file) {
+    try {
+      return hashFile(file);
+    } catch (IOException e) {
+      throw new EntityException("cannot read " + file + " to checksum it: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The lower-case hex SHA-256 of a file's bytes, for callers that handle I/O errors themselves (a
+   * checkpoint save turns them into its own message).
+   */
+  public static String hashFile(Path file) throws IOException {
     MessageDigest md = digest();
     byte[] buf = new byte[1 << 20];
     try (InputStream in = Files.newInputStream(file)) {
       for (int n; (n = in.read(buf)) > 0; ) {
         md.update(buf, 0, n);
       }
-    } catch (IOException e) {
-      throw new EntityException("cannot read " + file + " to checksum it: " + e.getMessage(), e);
     }
     return HexFormat.of().formatHex(md.digest());
   }
@@ -47,7 +61,7 @@ public final class FileChecksums {
     return HexFormat.of().formatHex(digest().digest(bytes));
   }
 
-  static MessageDigest digest() {
+  private static MessageDigest digest() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
