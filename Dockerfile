@@ -27,8 +27,9 @@ COPY --from=build /src/data/ /app/data/
 RUN printf '%s\n' \
       '#!/bin/sh' \
       '# The container entrypoint: the same JVM flags as ./entity-train; ENTITY_JAVA_OPTS adds more (e.g. -Xmx16g).' \
-      'exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \' \
-      '  ${ENTITY_JAVA_OPTS:-} -cp "/app/lib/*" dev.entity.training.cli.Main "$@"' \
+      'exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \' \
+      '  -XX:+UseSerialGC -Xmn32m -Xms64m -Xmx4g ${ENTITY_JAVA_OPTS:-} \' \
+      '  -cp "/app/lib/*" dev.entity.training.cli.Main "$@"' \
       > /usr/local/bin/entity-train \
  && chmod 755 /usr/local/bin/entity-train \
  && mkdir -p /data /models /runs /hf-cache

@@ -3,6 +3,8 @@
 package dev.entity.bench;
 
 import dev.entity.engine.backend.Backend;
+import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.backend.ProcessMemory;
 import dev.entity.engine.lora.LoraConfig;
 import dev.entity.engine.model.Batch;
 import dev.entity.engine.model.Decoder;
@@ -13,8 +15,6 @@ import dev.entity.engine.optim.AdamW;
 import dev.entity.engine.quant.Nf4Config;
 import dev.entity.engine.tensor.DType;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -105,6 +105,7 @@ public final class TrainBenchmark {
             sec,
             batch * seq / sec);
       }
+      ProcessMemory.Reading memory = ProcessMemory.read();
       System.out.printf(
           Locale.ROOT,
           "%s %s seq %d batch %d: %.1f tokens/s over %d steps; peak RSS %s, RSS %s%n",
@@ -114,8 +115,8 @@ public final class TrainBenchmark {
           batch,
           (double) batch * seq * steps / timed,
           steps,
-          status("VmHWM"),
-          status("VmRSS"));
+          bytes(memory.peakResidentBytes()),
+          bytes(memory.residentBytes()));
       if (store.nf4Scratch() != null) { // the QLoRA overhead: every NF4 weight dequantized twice
         long start = System.nanoTime();
         int passes = 3;
@@ -156,16 +157,8 @@ public final class TrainBenchmark {
     return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
   }
 
-  /** A field of /proc/self/status (Linux), e.g. "VmHWM", or "n/a". */
-  private static String status(String field) throws IOException {
-    Path p = Path.of("/proc/self/status");
-    if (!Files.exists(p)) {
-      return "n/a";
-    }
-    return Files.readAllLines(p).stream()
-        .filter(l -> l.startsWith(field + ":"))
-        .map(l -> l.substring(field.length() + 1).trim())
-        .findFirst()
-        .orElse("n/a");
+  /** Bytes in binary units, or "n/a" where /proc is missing. */
+  private static String bytes(long b) {
+    return b < 0 ? "n/a" : DeviceInfo.formatBytes(b);
   }
 }

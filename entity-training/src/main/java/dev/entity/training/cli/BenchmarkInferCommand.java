@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
     footer = {
       "  entity-train benchmark infer --shape smollm2-135m --prompt-len 128 --gen 64",
       "  entity-train benchmark infer --model models/qwen2.5-0.5b --bf16 --threads 8",
-      "  entity-train benchmark infer --model runs/qs/export/gguf/model-q8_0.gguf --gen 32"
+      "  entity-train benchmark infer --gen 32 \\",
+      "      --model runs/qs/export/gguf/model-q8_0.gguf"
     })
 final class BenchmarkInferCommand implements Callable<Integer> {
 
@@ -89,6 +90,7 @@ final class BenchmarkInferCommand implements Callable<Integer> {
 
   @Option(
       names = "--device",
+      paramLabel = "auto|cpu|cuda",
       defaultValue = "cpu",
       description = "Backend (default: ${DEFAULT-VALUE}).")
   String device;

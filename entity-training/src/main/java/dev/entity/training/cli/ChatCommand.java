@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train chat --model runs/qs/model",
-      "  entity-train chat --model BASE --adapter runs/x/final-model --system 'Be brief.'",
+      "  entity-train chat --model BASE --adapter runs/x/final-model \\",
+      "      --system 'Be brief.'",
       "  printf 'Hi\\n/exit\\n' | entity-train chat --model DIR --temperature 0"
     })
 final class ChatCommand implements Callable<Integer> {

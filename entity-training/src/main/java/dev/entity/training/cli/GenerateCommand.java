@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nExamples:%n",
     footer = {
       "  entity-train generate --model runs/qs/model --prompt 'Once upon a time'",
-      "  entity-train generate --model runs/qs/export/gguf/model-q8_0.gguf --chat --prompt Hi",
+      "  entity-train generate --model runs/qs/export/gguf/model-q8_0.gguf \\",
+      "      --chat --prompt Hi",
       "  entity-train generate --model BASE --adapter runs/x/final-model --chat \\",
       "      --prompt 'What is LoRA?' --temperature 0.7 --top-p 0.9 --seed 1"
     })

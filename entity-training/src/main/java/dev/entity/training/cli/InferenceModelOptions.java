@@ -32,6 +32,7 @@ final class InferenceModelOptions {
 
   @Option(
       names = "--device",
+      paramLabel = "auto|cpu|cuda",
       defaultValue = "cpu",
       description = "Backend to run on (default: ${DEFAULT-VALUE}).")
   String device;

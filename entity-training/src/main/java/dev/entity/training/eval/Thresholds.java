@@ -24,8 +24,8 @@ public record Thresholds(
   public Thresholds {
     check("max_perplexity", maxPerplexity, 1.0, Double.POSITIVE_INFINITY, "perplexity is >= 1");
     check("min_bleu", minBleu, 0.0, 100.0, "BLEU is on sacrebleu's 0-100 scale");
-    check("min_rouge1", minRouge1, 0.0, 1.0, "ROUGE is on rouge-score's 0-1 scale");
-    check("min_rouge2", minRouge2, 0.0, 1.0, "ROUGE is on rouge-score's 0-1 scale");
+    check("min_rouge_1", minRouge1, 0.0, 1.0, "ROUGE is on rouge-score's 0-1 scale");
+    check("min_rouge_2", minRouge2, 0.0, 1.0, "ROUGE is on rouge-score's 0-1 scale");
     check("min_rouge_l", minRougeL, 0.0, 1.0, "ROUGE is on rouge-score's 0-1 scale");
     check("min_perplexity_improvement", minPerplexityImprovement, "base minus tuned perplexity");
     check("min_bleu_improvement", minBleuImprovement, "BLEU points, 0-100 scale");

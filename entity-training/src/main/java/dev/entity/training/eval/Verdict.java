@@ -44,8 +44,8 @@ public record Verdict(Outcome outcome, List<String> reasons, List<String> passed
     var checks = new Checks(tuned, base);
     checks.limit(thresholds.maxPerplexity(), "max_perplexity", Metric.PERPLEXITY, false);
     checks.limit(thresholds.minBleu(), "min_bleu", Metric.BLEU, true);
-    checks.limit(thresholds.minRouge1(), "min_rouge1", Metric.ROUGE_1, true);
-    checks.limit(thresholds.minRouge2(), "min_rouge2", Metric.ROUGE_2, true);
+    checks.limit(thresholds.minRouge1(), "min_rouge_1", Metric.ROUGE_1, true);
+    checks.limit(thresholds.minRouge2(), "min_rouge_2", Metric.ROUGE_2, true);
     checks.limit(thresholds.minRougeL(), "min_rouge_l", Metric.ROUGE_L, true);
     checks.improvement(
         thresholds.minPerplexityImprovement(), "min_perplexity_improvement", Metric.PERPLEXITY);
