@@ -42,10 +42,23 @@ public class MatmulBenchmark {
   @Param({
     "2048x576x576:xWt",
     "2048x576x1536:xWt",
+    "2048x1536x576:xWt",
     "2048x1536x576:dyW",
+    "2048x576x1536:dyW",
     "576x2048x576:dWt",
     "2048x576x1536:xWt-bf16",
-    "2048x576x16:xWt"
+    "2048x1536x576:dyW-bf16",
+    "85x576x49152:xWt",
+    "85x49152x576:dyW",
+    "2048x576x16:xWt",
+    "2048x16x1536:xWt",
+    "2048x1536x16:dyW",
+    "16x2048x576:dWt",
+    "1536x2048x16:dWt",
+    "1x576x1536:xWt",
+    "1x576x1536:xWt-bf16",
+    "1x576x49152:xWt",
+    "4x576x1536:xWt"
   })
   public String shape;
 
@@ -58,6 +71,7 @@ public class MatmulBenchmark {
   private Tensor b;
   private boolean transA;
   private boolean transB;
+  private boolean accumulate;
 
   /** The "cpu" backend from the ServiceLoader, as the trainer finds it. */
   static Backend cpuBackend(int threads) {
@@ -94,7 +108,8 @@ public class MatmulBenchmark {
     String kind = parts[1];
     transA = kind.equals("dWt");
     transB = kind.startsWith("xWt");
-    DType weight = kind.endsWith("bf16") ? DType.BF16 : DType.F32;
+    accumulate = !transB; // gradients accumulate, as the layers call them
+    DType weight = kind.endsWith("-bf16") ? DType.BF16 : DType.F32;
     a = random(backend, DType.F32, transA ? k : m, transA ? m : k);
     b = random(backend, weight, transB ? n : k, transB ? k : n);
     out = backend.allocate(DType.F32, m, n);
@@ -107,7 +122,7 @@ public class MatmulBenchmark {
 
   @Benchmark
   public Tensor matmul() {
-    backend.matmul(out, a, b, transA, transB, 1f, transA);
+    backend.matmul(out, a, b, transA, transB, 1f, accumulate);
     return out;
   }
 }

@@ -108,6 +108,24 @@ final class CpuMatmul {
       ThreadLocal.withInitial(() -> new float[Math.max(MR * NR, NARROW_MR * LANES)]);
   private static final ThreadLocal<float[]> RUN = ThreadLocal.withInitial(() -> new float[KC_MAX]);
 
+  /** The optimized product: the dot-product form where it applies, else the blocked kernel. */
+  static void fast(
+      WorkerPool pool,
+      Tensor out,
+      Tensor a,
+      Tensor b,
+      boolean transA,
+      boolean transB,
+      float alpha,
+      boolean accumulate,
+      Dims d) {
+    if (CpuMatmulDot.applies(a, b, transA, transB, d)) {
+      CpuMatmulDot.run(pool, out, a, b, transB, alpha, accumulate, d);
+    } else {
+      blocked(pool, out, a, b, transA, transB, alpha, accumulate, d);
+    }
+  }
+
   static void blocked(
       WorkerPool pool,
       Tensor out,
