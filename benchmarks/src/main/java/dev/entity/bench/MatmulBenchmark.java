@@ -22,12 +22,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Matrix products at the shapes of a small LLM's training step (smollm2-135m: C=576, the MLP's
- * 1536; B*T = 2048 rows). {@code shape} is "MxKxN" plus the case: {@code xWt} is the forward of a
- * linear layer (y = x W^T, W stored (N, K)), {@code dyW} the input gradient (dx = dy W), {@code
- * dWt} the weight gradient (dW += dy^T x, a stored (K, M)), {@code xWt-bf16} the forward with a
- * frozen BF16 weight; "2048x576x16" is a LoRA down-projection (r = 16). Time per product; GFLOP/s =
- * 2 M K N / time.
+ * Matrix products at the shapes of a small LLM's training step and of decoding (smollm2-135m:
+ * C=576, the MLP's 1536, vocabulary 49152; B*T = 2048 rows). {@code shape} is "MxKxN" plus the
+ * case: {@code xWt} is the forward of a linear layer (y = x W^T, W stored (N, K)), {@code dyW} the
+ * input gradient (dx += dy W), {@code dWt} the weight gradient (dW += dy^T x, a stored (K, M)), a
+ * {@code -bf16} suffix a frozen BF16 weight. "85x576x49152" is one chunk of the tied lm_head as the
+ * loss calls it (forward and dX); the shapes with 16 are LoRA's r = 16 products (x A^T, h B^T, dh =
+ * dout B, dA, dB); M = 1 and 4 are decode steps (the matrix-vector path). Time per product; GFLOP/s
+ * = 2 M K N / time, weight bandwidth = weight bytes / time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

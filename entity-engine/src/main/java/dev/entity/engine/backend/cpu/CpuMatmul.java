@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix products {@code out = alpha * op(a) @ op(b) (+ out)} on the host: the scalar reference and
- * the blocked, packed, vectorized kernel, which is tested against it.
+ * the blocked, packed, vectorized kernel, which is tested against it. {@link #fast} routes products
+ * with few rows or few columns to {@link CpuMatmulDot} and everything else to the blocked kernel.
  */
 final class CpuMatmul {
 
