@@ -86,6 +86,8 @@ final class CpuMatmulDot {
     long colsPer = (colBlocks + colTasks - 1) / colTasks * COL_BLOCK;
     long rowsPer = (rowGroups + rowTasks - 1) / rowTasks * R;
     int tasks = (int) (colTasks * rowTasks);
+    // b^T that fits one column block is staged once, here, and shared by every task
+    MemorySegment shared = direct || n > COL_BLOCK ? null : stage(b, transB, 0, (int) n, k, n);
     pool.run(
         tasks,
         t -> {
@@ -98,8 +100,8 @@ final class CpuMatmulDot {
             int cols = (int) Math.min(COL_BLOCK, j1 - jb);
             MemorySegment bt;
             long btRow0;
-            if (direct) {
-              bt = b.data();
+            if (direct || shared != null) {
+              bt = direct ? b.data() : shared;
               btRow0 = jb;
             } else {
               bt = stage(b, transB, jb, cols, k, n);
@@ -134,9 +136,12 @@ final class CpuMatmulDot {
         convertRow(b.dtype(), bs, (j0 + c) * k, st, c * k, k);
       }
     } else {
+      boolean f32 = b.dtype() == DType.F32;
       for (long p = 0; p < k; p++) {
         for (int c = 0; c < cols; c++) {
-          st.setAtIndex(CpuElements.F32, c * k + p, CpuElements.read(b, p * n + j0 + c));
+          long at = p * n + j0 + c;
+          float v = f32 ? bs.getAtIndex(CpuElements.F32, at) : CpuElements.read(b, at);
+          st.setAtIndex(CpuElements.F32, c * k + p, v);
         }
       }
     }
