@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Matrix products {@code out = alpha * op(a) @ op(b) (+ out)} on the host: the scalar reference and
  * the blocked, packed, vectorized kernel, which is tested against it. {@link #fast} routes products
- * with few rows or few columns to {@link CpuMatmulDot} and everything else to the blocked kernel.
+ * with few rows against a weight stored (N, K) to {@link CpuMatmulDot} and everything else to the
+ * blocked kernel.
  */
 final class CpuMatmul {
 
@@ -129,7 +130,7 @@ final class CpuMatmul {
       boolean accumulate,
       Dims d) {
     if (CpuMatmulDot.applies(a, b, transA, transB, d)) {
-      CpuMatmulDot.run(pool, out, a, b, transB, alpha, accumulate, d);
+      CpuMatmulDot.run(pool, out, a, b, alpha, accumulate, d);
     } else {
       blocked(pool, out, a, b, transA, transB, alpha, accumulate, d);
     }

@@ -1,4 +1,4 @@
-// Dimensions: M rows of a and out, K the contracted dimension, N columns of out (rows of b^T).
+// Dimensions: M rows of a and out, K the contracted dimension, N columns of out (rows of b).
 // Every output element is one dot product over the whole of K: LANES lane partials summed in k
 // order, then the lanes summed in lane order, then the K % LANES tail in k order. Nothing depends
 // on the thread count or on where the tasks are cut, so the bits are the same on any pool. (The
@@ -19,13 +19,11 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Matrix products in dot-product form, {@code out = alpha * a @ op(b) (+ out)} with a (M, K) F32
- * row-major: vectors run along K, so both operands stream from memory unpacked. This is the
- * matrix-vector path (decode: M of a few rows against a weight stored (N, K) in F32, BF16 or F16,
- * bandwidth-bound) and the path for narrow outputs (LoRA's r columns), where the blocked kernel
- * would spend more on packing than on arithmetic. Weights that are not F32 rows along K are
- * converted (BF16, F16) or transposed (b stored (K, N)) a block of rows at a time into a per-thread
- * staging buffer, once per task.
+ * Matrix products in dot-product form, {@code out = alpha * a @ b^T (+ out)} with a (M, K) F32 and
+ * b (N, K): vectors run along K, so both operands stream from memory unpacked. This is the
+ * matrix-vector path (decode: a few rows against a weight in F32, BF16 or F16, bandwidth-bound),
+ * where the blocked kernel would repack the whole weight for every token. BF16 and F16 weights are
+ * converted a block of rows at a time into a per-thread staging buffer.
  */
 final class CpuMatmulDot {
 
@@ -49,21 +47,25 @@ final class CpuMatmulDot {
   /** At most this many rows of a take the dot path for any N (decode, small batches, chunks). */
   static final long MAX_ROWS = 8;
 
-  /** At most this many columns of out take the dot path for any M (LoRA's rank). */
-  static final long MAX_COLS = 16;
-
   private static final ThreadLocal<float[]> LANE_SCRATCH =
       ThreadLocal.withInitial(() -> new float[16 * LANES]);
   private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[16]);
   private static final ThreadLocal<MemorySegment[]> STAGE =
       ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
 
-  /** Whether this product takes the dot path: a F32 and not transposed, and few rows or columns. */
+  /**
+   * Whether this product takes the dot path: a F32 and not transposed, b stored (N, K), few rows.
+   * (Narrow outputs with many rows, LoRA's r columns, measured faster on the blocked kernel's
+   * one-vector-wide tiles: 75 against 50 GFLOP/s per thread.)
+   */
   static boolean applies(Tensor a, Tensor b, boolean transA, boolean transB, CpuMatmul.Dims d) {
-    if (transA || a.dtype() != DType.F32 || d.m() == 0 || d.n() == 0 || d.k() == 0) {
-      return false;
-    }
-    return d.n() <= MAX_COLS || (transB && d.m() <= MAX_ROWS);
+    return !transA
+        && transB
+        && a.dtype() == DType.F32
+        && d.m() > 0
+        && d.m() <= MAX_ROWS
+        && d.n() > 0
+        && d.k() > 0;
   }
 
   static void run(
@@ -71,12 +73,11 @@ final class CpuMatmulDot {
       Tensor out,
       Tensor a,
       Tensor b,
-      boolean transB,
       float alpha,
       boolean accumulate,
       CpuMatmul.Dims d) {
     long m = d.m(), k = d.k(), n = d.n();
-    boolean direct = transB && b.dtype() == DType.F32;
+    boolean direct = b.dtype() == DType.F32;
     long rowGroups = (m + R - 1) / R;
     long colBlocks = (n + COL_BLOCK - 1) / COL_BLOCK;
     // columns first: each task streams its own rows of b; rows split only when columns run out
@@ -86,8 +87,8 @@ final class CpuMatmulDot {
     long colsPer = (colBlocks + colTasks - 1) / colTasks * COL_BLOCK;
     long rowsPer = (rowGroups + rowTasks - 1) / rowTasks * R;
     int tasks = (int) (colTasks * rowTasks);
-    // b^T that fits one column block is staged once, here, and shared by every task
-    MemorySegment shared = direct || n > COL_BLOCK ? null : stage(b, transB, 0, (int) n, k, n);
+    // a weight that fits one column block is staged once, here, and shared by every task
+    MemorySegment shared = direct || n > COL_BLOCK ? null : stage(b, 0, (int) n, k);
     pool.run(
         tasks,
         t -> {
@@ -104,7 +105,7 @@ final class CpuMatmulDot {
               bt = direct ? b.data() : shared;
               btRow0 = jb;
             } else {
-              bt = stage(b, transB, jb, cols, k, n);
+              bt = stage(b, jb, cols, k);
               btRow0 = 0;
             }
             for (long i = i0; i < i1; i += R) {
@@ -119,31 +120,16 @@ final class CpuMatmulDot {
         });
   }
 
-  /**
-   * Rows [j0, j0 + cols) of b^T (N, K) as F32 in this thread's staging buffer: converted from BF16
-   * or F16, or gathered from b stored (K, N).
-   */
-  static MemorySegment stage(Tensor b, boolean transB, long j0, int cols, long k, long n) {
+  /** Rows [j0, j0 + cols) of b (N, K) as F32 in this thread's staging buffer (from BF16, F16). */
+  static MemorySegment stage(Tensor b, long j0, int cols, long k) {
     MemorySegment[] holder = STAGE.get();
     long bytes = (long) cols * k * 4;
     if (holder[0].byteSize() < bytes) {
       holder[0] = Arena.ofAuto().allocate(Math.max(bytes, (long) COL_BLOCK * k * 4), 64);
     }
     MemorySegment st = holder[0];
-    MemorySegment bs = b.data();
-    if (transB) {
-      for (int c = 0; c < cols; c++) {
-        convertRow(b.dtype(), bs, (j0 + c) * k, st, c * k, k);
-      }
-    } else {
-      boolean f32 = b.dtype() == DType.F32;
-      for (long p = 0; p < k; p++) {
-        for (int c = 0; c < cols; c++) {
-          long at = p * n + j0 + c;
-          float v = f32 ? bs.getAtIndex(CpuElements.F32, at) : CpuElements.read(b, at);
-          st.setAtIndex(CpuElements.F32, c * k + p, v);
-        }
-      }
+    for (int c = 0; c < cols; c++) {
+      convertRow(b.dtype(), b.data(), (j0 + c) * k, st, c * k, k);
     }
     return st;
   }

@@ -1,6 +1,7 @@
 // Dimensions: M rows of a and out, K contracted, N columns of out.
-// The dot-product path (few rows or few columns) against the scalar reference: every shape here
-// is checked to take that path, so a change of the routing rule cannot silently skip the test.
+// The dot-product path (few rows against a weight stored (N, K)) against the scalar reference;
+// each shape is checked to take the path it is meant to, so a change of the routing rule cannot
+// silently skip the test. Narrow outputs (LoRA's r) stay on the blocked kernel and are checked too.
 package dev.entity.engine.backend.cpu;
 
 import static dev.entity.engine.backend.cpu.HostTensors.copy;
@@ -51,9 +52,10 @@ class CpuMatmulDotTest {
     return w;
   }
 
-  /** One product on both backends, checked to take the dot path, compared within tolerance. */
+  /** One product on both backends, checked to take the dot path when tb and m <= 8. */
   private static void check(
       Random rng, long m, long k, long n, DType bType, boolean tb, float alpha, boolean acc) {
+    boolean dot = tb && m <= CpuMatmulDot.MAX_ROWS;
     Tensor a = random(fast, rng, 1f, m, k);
     Tensor b = weight(rng, bType, tb ? n : k, tb ? k : n);
     Tensor out = random(fast, rng, 1f, m, n);
@@ -61,7 +63,7 @@ class CpuMatmulDotTest {
     String what = m + "x" + k + "x" + n + " " + bType + " tb=" + tb + " acc=" + acc;
     assertThat(CpuMatmulDot.applies(a, b, false, tb, CpuMatmul.Dims.of(out, a, b, false, tb)))
         .as("takes the dot path: " + what)
-        .isTrue();
+        .isEqualTo(dot);
     fast.matmul(out, a, b, false, tb, alpha, acc);
     reference.matmul(expected, a, b, false, tb, alpha, acc);
     assertClose(out, expected, 2e-6 * Math.sqrt(k), what);
@@ -82,7 +84,7 @@ class CpuMatmulDotTest {
   }
 
   @Test
-  void narrowOutputsMatchReferenceWithAndWithoutTransposedWeights() {
+  void narrowOutputsOfManyRowsStayBlockedAndMatchReference() {
     Random rng = new Random(51);
     for (long m : new long[] {1, 9, 17, 63, 130}) {
       for (long k : new long[] {1, 16, 17, 65}) {
@@ -125,6 +127,16 @@ class CpuMatmulDotTest {
             CpuMatmulDot.applies(
                 at, wide, true, true, CpuMatmul.Dims.of(out2, at, wide, true, true)))
         .as("transposed a: blocked")
+        .isFalse();
+    Tensor kn = fast.allocate(DType.F32, 32, 64);
+    assertThat(
+            CpuMatmulDot.applies(
+                a.rows(0, 2),
+                kn,
+                false,
+                false,
+                CpuMatmul.Dims.of(out2, a.rows(0, 2), kn, false, false)))
+        .as("b stored (K, N): blocked")
         .isFalse();
   }
 
