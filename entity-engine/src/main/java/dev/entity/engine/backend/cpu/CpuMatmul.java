@@ -286,23 +286,19 @@ final class CpuMatmul {
         java.util.Arrays.fill(bp, base + p * width + nr, base + (p + 1) * width, 0f);
       }
     } else {
-      // b (N, K): each column is a contiguous run of kc values; copy the runs side by side, then
-      // write the sliver in its own order (k outer, column inner) so every store is sequential
+      // b (N, K): each column is a contiguous run of kc values (copying all the runs first and
+      // writing the sliver k by k measured 15% slower on the lm_head)
       float[] run = RUN.get();
-      if (run.length < width * kc) {
-        run = new float[width * kc];
-        RUN.set(run);
-      }
-      for (int c = 0; c < nr; c++) {
-        readRun(b, (j0 + c) * k + p0, run, c * kc, kc);
-      }
-      for (int p = 0; p < kc; p++) {
-        int row = base + p * width;
-        for (int c = 0; c < nr; c++) {
-          bp[row + c] = run[c * kc + p];
-        }
-        for (int c = nr; c < width; c++) {
-          bp[row + c] = 0f;
+      for (int c = 0; c < width; c++) {
+        if (c < nr) {
+          readRun(b, (j0 + c) * k + p0, run, 0, kc);
+          for (int p = 0; p < kc; p++) {
+            bp[base + p * width + c] = run[p];
+          }
+        } else {
+          for (int p = 0; p < kc; p++) {
+            bp[base + p * width + c] = 0f;
+          }
         }
       }
     }
