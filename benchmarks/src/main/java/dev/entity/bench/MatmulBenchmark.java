@@ -22,12 +22,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Matrix products at the shapes of a small LLM's training step (smollm2-135m: C=576, the MLP's
- * 1536; B*T = 2048 rows). {@code shape} is "MxKxN" plus the case: {@code xWt} is the forward of a
- * linear layer (y = x W^T, W stored (N, K)), {@code dyW} the input gradient (dx = dy W), {@code
- * dWt} the weight gradient (dW += dy^T x, a stored (K, M)), {@code xWt-bf16} the forward with a
- * frozen BF16 weight; "2048x576x16" is a LoRA down-projection (r = 16). Time per product; GFLOP/s =
- * 2 M K N / time.
+ * Matrix products at the shapes of a small LLM's training step and of decoding (smollm2-135m:
+ * C=576, the MLP's 1536, vocabulary 49152; B*T = 2048 rows). {@code shape} is "MxKxN" plus the
+ * case: {@code xWt} is the forward of a linear layer (y = x W^T, W stored (N, K)), {@code dyW} the
+ * input gradient (dx += dy W), {@code dWt} the weight gradient (dW += dy^T x, a stored (K, M)), a
+ * {@code -bf16} suffix a frozen BF16 weight. "85x576x49152" is one chunk of the tied lm_head as the
+ * loss calls it (forward and dX); the shapes with 16 are LoRA's r = 16 products (x A^T, h B^T, dh =
+ * dout B, dA, dB); M = 1 and 4 are decode steps (the matrix-vector path). Time per product; GFLOP/s
+ * = 2 M K N / time, weight bandwidth = weight bytes / time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,10 +44,23 @@ public class MatmulBenchmark {
   @Param({
     "2048x576x576:xWt",
     "2048x576x1536:xWt",
+    "2048x1536x576:xWt",
     "2048x1536x576:dyW",
+    "2048x576x1536:dyW",
     "576x2048x576:dWt",
     "2048x576x1536:xWt-bf16",
-    "2048x576x16:xWt"
+    "2048x1536x576:dyW-bf16",
+    "85x576x49152:xWt",
+    "85x49152x576:dyW",
+    "2048x576x16:xWt",
+    "2048x16x1536:xWt",
+    "2048x1536x16:dyW",
+    "16x2048x576:dWt",
+    "1536x2048x16:dWt",
+    "1x576x1536:xWt",
+    "1x576x1536:xWt-bf16",
+    "1x576x49152:xWt",
+    "4x576x1536:xWt"
   })
   public String shape;
 
@@ -58,6 +73,7 @@ public class MatmulBenchmark {
   private Tensor b;
   private boolean transA;
   private boolean transB;
+  private boolean accumulate;
 
   /** The "cpu" backend from the ServiceLoader, as the trainer finds it. */
   static Backend cpuBackend(int threads) {
@@ -94,7 +110,8 @@ public class MatmulBenchmark {
     String kind = parts[1];
     transA = kind.equals("dWt");
     transB = kind.startsWith("xWt");
-    DType weight = kind.endsWith("bf16") ? DType.BF16 : DType.F32;
+    accumulate = !transB; // gradients accumulate, as the layers call them
+    DType weight = kind.endsWith("-bf16") ? DType.BF16 : DType.F32;
     a = random(backend, DType.F32, transA ? k : m, transA ? m : k);
     b = random(backend, weight, transB ? n : k, transB ? k : n);
     out = backend.allocate(DType.F32, m, n);
@@ -107,7 +124,7 @@ public class MatmulBenchmark {
 
   @Benchmark
   public Tensor matmul() {
-    backend.matmul(out, a, b, transA, transB, 1f, transA);
+    backend.matmul(out, a, b, transA, transB, 1f, accumulate);
     return out;
   }
 }

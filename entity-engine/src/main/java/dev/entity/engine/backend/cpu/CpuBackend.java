@@ -202,7 +202,7 @@ public final class CpuBackend implements Backend {
     if (scalar) {
       CpuMatmul.scalar(out, a, b, transA, transB, alpha, accumulate, d);
     } else {
-      CpuMatmul.blocked(pool, out, a, b, transA, transB, alpha, accumulate, d);
+      CpuMatmul.fast(pool, out, a, b, transA, transB, alpha, accumulate, d);
     }
   }
 
