@@ -24,8 +24,6 @@ import java.util.Set;
  */
 final class Activations {
 
-  private static final long LOGITS_CHUNK_ELEMENTS = 1L << 22; // 16 MB of F32 per logits chunk
-
   private final Backend backend;
   private final ModelConfig config;
   private final Family family;
@@ -98,7 +96,7 @@ final class Activations {
         lb.add("lora.dropped", n, maxIn).add("lora.dxd", n, maxIn);
       }
     }
-    lb.add("logits", CrossEntropy.chunkRows(v, n, LOGITS_CHUNK_ELEMENTS), v);
+    lb.add("logits", CrossEntropy.chunkRows(v, n, CrossEntropy.DEFAULT_CHUNK_ELEMENTS), v);
     SlotLayout layout = lb.build();
     if (arena == null || arena.elementCount() < layout.totalElements()) {
       release(); // an allocation failure below leaves no stale plan behind

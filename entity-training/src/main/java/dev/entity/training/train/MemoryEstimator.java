@@ -8,6 +8,7 @@ package dev.entity.training.train;
 
 import dev.entity.core.EntityException;
 import dev.entity.engine.backend.DeviceInfo;
+import dev.entity.engine.layer.CrossEntropy;
 import dev.entity.engine.model.Architecture;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.engine.model.ModelConfig.LayerLinear;
@@ -66,8 +67,8 @@ public final class MemoryEstimator {
   /** CUDA context plus cuBLASLt workspace on the GPU. */
   public static final long CUDA_RUNTIME_OVERHEAD = 640L << 20;
 
-  /** Elements of one logits chunk (16 MiB of F32): the engine Decoder's budget, kept equal. */
-  public static final long LOGITS_CHUNK_ELEMENTS = 1L << 22;
+  /** Elements of one logits chunk: the engine Decoder's own budget. */
+  public static final long LOGITS_CHUNK_ELEMENTS = CrossEntropy.DEFAULT_CHUNK_ELEMENTS;
 
   private static final long F32 = 4;
 
