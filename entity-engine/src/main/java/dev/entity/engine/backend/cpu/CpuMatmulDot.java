@@ -78,6 +78,8 @@ final class CpuMatmulDot {
       CpuMatmul.Dims d) {
     long m = d.m(), k = d.k(), n = d.n();
     boolean direct = b.dtype() == DType.F32;
+    // one row of a against BF16 weights (decode): widen in registers, no staging
+    boolean bf16Row = m == 1 && b.dtype() == DType.BF16 && S.length() == LANES;
     long rowGroups = (m + R - 1) / R;
     long colBlocks = (n + COL_BLOCK - 1) / COL_BLOCK;
     // columns first: each task streams its own rows of b; rows split only when columns run out
@@ -88,7 +90,7 @@ final class CpuMatmulDot {
     long rowsPer = (rowGroups + rowTasks - 1) / rowTasks * R;
     int tasks = (int) (colTasks * rowTasks);
     // a weight that fits one column block is staged once, here, and shared by every task
-    MemorySegment shared = direct || n > COL_BLOCK ? null : stage(b, 0, (int) n, k);
+    MemorySegment shared = direct || bf16Row || n > COL_BLOCK ? null : stage(b, 0, (int) n, k);
     pool.run(
         tasks,
         t -> {
@@ -99,6 +101,14 @@ final class CpuMatmulDot {
           float[] sums = SUMS.get();
           for (long jb = j0; jb < j1; jb += COL_BLOCK) {
             int cols = (int) Math.min(COL_BLOCK, j1 - jb);
+            if (bf16Row) {
+              for (int c = 0; c < cols; c += C) {
+                int nc = Math.min(C, cols - c);
+                tileOneRowBf16(a.data(), b.data(), jb + c, nc, k, sums);
+                store(out.data(), sums, 0, 1, jb + c, nc, n, alpha, accumulate);
+              }
+              continue;
+            }
             MemorySegment bt;
             long btRow0;
             if (direct || shared != null) {
@@ -112,7 +122,11 @@ final class CpuMatmulDot {
               int rows = (int) Math.min(R, i1 - i);
               for (int c = 0; c < cols; c += C) {
                 int nc = Math.min(C, cols - c);
-                tile(a.data(), i, rows, bt, btRow0 + c, nc, k, sums);
+                if (rows == 1) {
+                  tileOneRow(a.data(), i, bt, btRow0 + c, nc, k, sums);
+                } else {
+                  tile(a.data(), i, rows, bt, btRow0 + c, nc, k, sums);
+                }
                 store(out.data(), sums, i, rows, jb + c, nc, n, alpha, accumulate);
               }
             }
@@ -255,6 +269,91 @@ final class CpuMatmulDot {
         sums[q] += tail;
       }
     }
+  }
+
+  /**
+   * {@link #tile} for a single row of a (decode): the same products in the same order, so the same
+   * bits, without the three repeated rows' loads and FMAs. sums[c] for c < cols.
+   */
+  static void tileOneRow(
+      MemorySegment a, long i0, MemorySegment bt, long j0, int cols, long k, float[] sums) {
+    long ra = i0 * k * 4;
+    long rb0 = j0 * k * 4, rb1 = (j0 + Math.min(1, cols - 1)) * k * 4;
+    long rb2 = (j0 + Math.min(2, cols - 1)) * k * 4, rb3 = (j0 + Math.min(3, cols - 1)) * k * 4;
+    FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+    int kv = (int) (k / LANES * LANES);
+    for (int p = 0; p < kv; p += LANES) {
+      long o = p * 4L;
+      FloatVector x = FloatVector.fromMemorySegment(F, a, ra + o, ORDER);
+      c0 = x.fma(FloatVector.fromMemorySegment(F, bt, rb0 + o, ORDER), c0);
+      c1 = x.fma(FloatVector.fromMemorySegment(F, bt, rb1 + o, ORDER), c1);
+      c2 = x.fma(FloatVector.fromMemorySegment(F, bt, rb2 + o, ORDER), c2);
+      c3 = x.fma(FloatVector.fromMemorySegment(F, bt, rb3 + o, ORDER), c3);
+    }
+    float[] lanes = LANE_SCRATCH.get();
+    c0.intoArray(lanes, 0);
+    c1.intoArray(lanes, LANES);
+    c2.intoArray(lanes, 2 * LANES);
+    c3.intoArray(lanes, 3 * LANES);
+    long[] rb = {rb0, rb1, rb2, rb3};
+    for (int q = 0; q < C; q++) {
+      float s = 0f;
+      for (int l = q * LANES; l < (q + 1) * LANES; l++) {
+        s += lanes[l];
+      }
+      float tail = 0f;
+      for (long o = kv * 4L; o < k * 4; o += 4) {
+        tail += a.get(CpuElements.F32, ra + o) * bt.get(CpuElements.F32, rb[q] + o);
+      }
+      sums[q] = s + tail;
+    }
+  }
+
+  /**
+   * {@link #tileOneRow} reading b (N, K) in BF16 and widening each vector in registers (BF16 to F32
+   * is exact, so the products and their order, and so the bits, are those of the staged path).
+   */
+  static void tileOneRowBf16(
+      MemorySegment a, MemorySegment b, long j0, int cols, long k, float[] sums) {
+    long rb0 = j0 * k * 2, rb1 = (j0 + Math.min(1, cols - 1)) * k * 2;
+    long rb2 = (j0 + Math.min(2, cols - 1)) * k * 2, rb3 = (j0 + Math.min(3, cols - 1)) * k * 2;
+    FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+    int kv = (int) (k / LANES * LANES);
+    for (int p = 0; p < kv; p += LANES) {
+      FloatVector x = FloatVector.fromMemorySegment(F, a, p * 4L, ORDER);
+      long o = p * 2L;
+      c0 = x.fma(widen(b, rb0 + o), c0);
+      c1 = x.fma(widen(b, rb1 + o), c1);
+      c2 = x.fma(widen(b, rb2 + o), c2);
+      c3 = x.fma(widen(b, rb3 + o), c3);
+    }
+    float[] lanes = LANE_SCRATCH.get();
+    c0.intoArray(lanes, 0);
+    c1.intoArray(lanes, LANES);
+    c2.intoArray(lanes, 2 * LANES);
+    c3.intoArray(lanes, 3 * LANES);
+    long[] rb = {rb0, rb1, rb2, rb3};
+    for (int q = 0; q < C; q++) {
+      float s = 0f;
+      for (int l = q * LANES; l < (q + 1) * LANES; l++) {
+        s += lanes[l];
+      }
+      float tail = 0f;
+      for (long p = kv; p < k; p++) {
+        tail +=
+            a.getAtIndex(CpuElements.F32, p)
+                * CpuElements.bf16ToFloat(b.get(CpuElements.S16, rb[q] + p * 2));
+      }
+      sums[q] = s + tail;
+    }
+  }
+
+  /** LANES BF16 values at byte offset {@code at}, as F32. */
+  private static FloatVector widen(MemorySegment b, long at) {
+    ShortVector h = ShortVector.fromMemorySegment(S, b, at, ORDER);
+    return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+        .lanewise(VectorOperators.LSHL, 16)
+        .reinterpretAsFloats();
   }
 
   /** out[i0 + r, j0 + c] = alpha * sums (+ out when accumulating), the multiply before the add. */

@@ -10,6 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,5 +156,60 @@ class CpuMatmulDotTest {
       triple.matmul(three, a, b, false, true, 1f, false);
     }
     assertThat(one.data().mismatch(three.data())).isEqualTo(-1L);
+  }
+
+  @Test
+  void theOneRowTileGivesTheFourRowTilesBitsForItsRow() {
+    Random rng = new Random(11);
+    for (int k : new int[] {1, 7, 16, 17, 63, 130}) {
+      MemorySegment a = Arena.ofAuto().allocate(4L * k, 64);
+      MemorySegment b = Arena.ofAuto().allocate(4L * 4 * k, 64);
+      for (int p = 0; p < k; p++) {
+        a.setAtIndex(ValueLayout.JAVA_FLOAT, p, rng.nextFloat() - 0.5f);
+      }
+      for (int p = 0; p < 4 * k; p++) {
+        b.setAtIndex(ValueLayout.JAVA_FLOAT, p, rng.nextFloat() - 0.5f);
+      }
+      for (int cols = 1; cols <= 4; cols++) {
+        float[] four = new float[16];
+        float[] one = new float[16];
+        CpuMatmulDot.tile(a, 0, 1, b, 0, cols, k, four);
+        CpuMatmulDot.tileOneRow(a, 0, b, 0, cols, k, one);
+        for (int c = 0; c < cols; c++) {
+          assertThat(Float.floatToRawIntBits(one[c]))
+              .as("k %d, column %d of %d", k, c, cols)
+              .isEqualTo(Float.floatToRawIntBits(four[c]));
+        }
+      }
+    }
+  }
+
+  @Test
+  void theBf16RowTileGivesTheStagedPathsBits() {
+    Random rng = new Random(12);
+    for (int k : new int[] {1, 15, 16, 33, 130}) {
+      MemorySegment a = Arena.ofAuto().allocate(4L * k, 64);
+      MemorySegment b16 = Arena.ofAuto().allocate(2L * 4 * k, 64);
+      MemorySegment b32 = Arena.ofAuto().allocate(4L * 4 * k, 64);
+      for (int p = 0; p < k; p++) {
+        a.setAtIndex(ValueLayout.JAVA_FLOAT, p, rng.nextFloat() - 0.5f);
+      }
+      for (int p = 0; p < 4 * k; p++) {
+        short bits = (short) (Float.floatToRawIntBits(rng.nextFloat() - 0.5f) >>> 16);
+        b16.setAtIndex(ValueLayout.JAVA_SHORT, p, bits);
+        b32.setAtIndex(ValueLayout.JAVA_FLOAT, p, CpuElements.bf16ToFloat(bits));
+      }
+      for (int cols = 1; cols <= 4; cols++) {
+        float[] staged = new float[16];
+        float[] fused = new float[16];
+        CpuMatmulDot.tileOneRow(a, 0, b32, 0, cols, k, staged);
+        CpuMatmulDot.tileOneRowBf16(a, b16, 0, cols, k, fused);
+        for (int c = 0; c < cols; c++) {
+          assertThat(Float.floatToRawIntBits(fused[c]))
+              .as("k %d, column %d of %d", k, c, cols)
+              .isEqualTo(Float.floatToRawIntBits(staged[c]));
+        }
+      }
+    }
   }
 }
