@@ -252,11 +252,7 @@ final class CpuMatmulDot {
     c32.intoArray(lanes, 14 * LANES);
     c33.intoArray(lanes, 15 * LANES);
     for (int q = 0; q < 16; q++) {
-      float s = 0f;
-      for (int l = q * LANES; l < (q + 1) * LANES; l++) {
-        s += lanes[l];
-      }
-      sums[q] = s;
+      sums[q] = laneSum(lanes, q);
     }
     if (kv < k) {
       long[] ra = {ra0, ra1, ra2, ra3};
@@ -297,10 +293,7 @@ final class CpuMatmulDot {
     c3.intoArray(lanes, 3 * LANES);
     long[] rb = {rb0, rb1, rb2, rb3};
     for (int q = 0; q < C; q++) {
-      float s = 0f;
-      for (int l = q * LANES; l < (q + 1) * LANES; l++) {
-        s += lanes[l];
-      }
+      float s = laneSum(lanes, q);
       float tail = 0f;
       for (long o = kv * 4L; o < k * 4; o += 4) {
         tail += a.get(CpuElements.F32, ra + o) * bt.get(CpuElements.F32, rb[q] + o);
@@ -334,10 +327,7 @@ final class CpuMatmulDot {
     c3.intoArray(lanes, 3 * LANES);
     long[] rb = {rb0, rb1, rb2, rb3};
     for (int q = 0; q < C; q++) {
-      float s = 0f;
-      for (int l = q * LANES; l < (q + 1) * LANES; l++) {
-        s += lanes[l];
-      }
+      float s = laneSum(lanes, q);
       float tail = 0f;
       for (long p = kv; p < k; p++) {
         tail +=
@@ -354,6 +344,15 @@ final class CpuMatmulDot {
     return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
         .lanewise(VectorOperators.LSHL, 16)
         .reinterpretAsFloats();
+  }
+
+  /** The lanes of accumulator q (stored at q * LANES), added left to right: a fixed order. */
+  private static float laneSum(float[] lanes, int q) {
+    float s = 0f;
+    for (int l = q * LANES; l < (q + 1) * LANES; l++) {
+      s += lanes[l];
+    }
+    return s;
   }
 
   /** out[i0 + r, j0 + c] = alpha * sums (+ out when accumulating), the multiply before the add. */
