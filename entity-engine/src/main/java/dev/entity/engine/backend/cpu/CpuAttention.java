@@ -7,6 +7,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.getF32;
 import static dev.entity.engine.backend.cpu.CpuElements.getI32;
 import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -23,23 +24,8 @@ final class CpuAttention {
   record Dims(long b, long t, long nh, long nkv, long hs) {
 
     static Dims of(Tensor out, Tensor lse, Tensor q, Tensor k, Tensor v, Tensor segments) {
-      CpuElements.requireF32(out, lse, q, k, v);
-      if (q.rank() != 4 || k.rank() != 4) {
-        throw new IllegalArgumentException("q and k must be (B, T, H, HS): q=" + q + " k=" + k);
-      }
-      long b = q.dim(0), t = q.dim(1), nh = q.dim(2), hs = q.dim(3), nkv = k.dim(2);
-      if (nkv == 0 || nh % nkv != 0) {
-        throw new IllegalArgumentException("NH=" + nh + " is not a multiple of NKV=" + nkv);
-      }
-      CpuElements.requireCount(k, b * t * nkv * hs, "k (B, T, NKV, HS)");
-      CpuElements.requireCount(v, b * t * nkv * hs, "v (B, T, NKV, HS)");
-      CpuElements.requireCount(out, b * t * nh * hs, "out (B, T, NH, HS)");
-      CpuElements.requireCount(lse, b * nh * t, "lse (B, NH, T)");
-      if (segments != null) {
-        CpuElements.requireI32(segments);
-        CpuElements.requireCount(segments, b * t, "segments (B, T)");
-      }
-      return new Dims(b, t, nh, nkv, hs);
+      OperandChecks.AttentionShape s = OperandChecks.attention(out, lse, q, k, v, segments);
+      return new Dims(s.b(), s.t(), s.nh(), s.nkv(), s.hs());
     }
 
     long qIndex(long bi, long ti, long h) {

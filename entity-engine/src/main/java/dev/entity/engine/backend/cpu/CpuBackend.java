@@ -4,6 +4,7 @@
 package dev.entity.engine.backend.cpu;
 
 import dev.entity.engine.backend.Backend;
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
@@ -105,7 +106,7 @@ public final class CpuBackend implements Backend {
     if (dst.dtype() != src.dtype()) {
       throw new IllegalArgumentException("download needs equal dtypes: " + dst + " <- " + src);
     }
-    CpuElements.requireSameCount(dst, src);
+    OperandChecks.requireSameCount(dst, src);
     if (dst.data() != src.data()) {
       MemorySegment.copy(src.data(), 0, dst.data(), 0, src.byteSize());
     }
@@ -124,13 +125,13 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void convert(Tensor dst, Tensor src) {
-    CpuElements.requireSameCount(dst, src);
+    OperandChecks.requireSameCount(dst, src);
     if (dst.dtype() == src.dtype()) {
       MemorySegment.copy(src.data(), 0, dst.data(), 0, src.byteSize());
       return;
     }
-    CpuElements.requireFloat(dst);
-    CpuElements.requireFloat(src);
+    OperandChecks.requireFloat(dst);
+    OperandChecks.requireFloat(src);
     pool.range(
         src.elementCount(),
         1 << 14,
@@ -141,9 +142,9 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void add(Tensor out, Tensor a, Tensor b) {
-    CpuElements.requireF32(out, a, b);
-    CpuElements.requireSameCount(out, a);
-    CpuElements.requireSameCount(out, b);
+    OperandChecks.requireF32(out, a, b);
+    OperandChecks.requireSameCount(out, a);
+    OperandChecks.requireSameCount(out, b);
     pool.range(
         out.elementCount(),
         1 << 14,
@@ -158,7 +159,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void scale(Tensor x, float s) {
-    CpuElements.requireF32(x);
+    OperandChecks.requireF32(x);
     pool.range(
         x.elementCount(),
         1 << 14,
@@ -173,8 +174,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void axpy(Tensor out, Tensor x, float alpha) {
-    CpuElements.requireF32(out, x);
-    CpuElements.requireSameCount(out, x);
+    OperandChecks.requireF32(out, x);
+    OperandChecks.requireSameCount(out, x);
     pool.range(
         out.elementCount(),
         1 << 14,
@@ -208,8 +209,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void addBias(Tensor out, Tensor bias) {
-    CpuElements.requireF32(out);
-    CpuElements.requireFloat(bias);
+    OperandChecks.requireF32(out);
+    OperandChecks.requireFloat(bias);
     long oc = bias.elementCount();
     if (oc == 0 || out.elementCount() % oc != 0) {
       throw new IllegalArgumentException("out " + out + " is not rows of bias " + bias);
@@ -228,7 +229,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void biasBackward(Tensor dbias, Tensor dout) {
-    CpuElements.requireF32(dbias, dout);
+    OperandChecks.requireF32(dbias, dout);
     long oc = dbias.elementCount();
     if (oc == 0 || dout.elementCount() % oc != 0) {
       throw new IllegalArgumentException("dout " + dout + " is not rows of dbias " + dbias);
@@ -256,21 +257,21 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void embeddingBackward(Tensor dtable, Tensor dout, Tensor ids) {
-    CpuElements.requireF32(dtable);
+    OperandChecks.requireF32(dtable);
     checkEmbedding(dout, ids, dtable);
     long c = dtable.elementCount() / dtable.dim(0);
     pool.range(c, 64, (from, to) -> CpuEmbedding.backward(dtable, dout, ids, from, to));
   }
 
   private static void checkEmbedding(Tensor rows, Tensor ids, Tensor table) {
-    CpuElements.requireF32(rows);
-    CpuElements.requireI32(ids);
-    CpuElements.requireFloat(table);
+    OperandChecks.requireF32(rows);
+    OperandChecks.requireI32(ids);
+    OperandChecks.requireFloat(table);
     if (table.rank() < 2 || table.dim(0) == 0) {
       throw new IllegalArgumentException("embedding table must be (V, C), got " + table);
     }
     long c = table.elementCount() / table.dim(0);
-    CpuElements.requireCount(rows, ids.elementCount() * c, "embedding rows (N, C)");
+    OperandChecks.requireCount(rows, ids.elementCount() * c, "embedding rows (N, C)");
   }
 
   // ---- normalization --------------------------------------------------------------------------
@@ -278,8 +279,8 @@ public final class CpuBackend implements Backend {
   @Override
   public void rmsNormForward(Tensor out, Tensor rstd, Tensor x, Tensor weight, float eps) {
     long[] nc = CpuNorms.dims(x, weight, rstd);
-    CpuElements.requireF32(out);
-    CpuElements.requireSameCount(x, out);
+    OperandChecks.requireF32(out);
+    OperandChecks.requireSameCount(x, out);
     pool.range(
         nc[0],
         Math.max(1, 4096 / nc[1]),
@@ -296,11 +297,11 @@ public final class CpuBackend implements Backend {
   public void rmsNormBackward(
       Tensor dx, Tensor dweight, Tensor dout, Tensor x, Tensor weight, Tensor rstd) {
     long[] nc = CpuNorms.dims(x, weight, rstd);
-    CpuElements.requireF32(dx, dout, dweight);
-    CpuElements.requireSameCount(x, dx);
-    CpuElements.requireSameCount(x, dout);
+    OperandChecks.requireF32(dx, dout, dweight);
+    OperandChecks.requireSameCount(x, dx);
+    OperandChecks.requireSameCount(x, dout);
     if (dweight != null) {
-      CpuElements.requireCount(dweight, nc[1], "dweight (C)");
+      OperandChecks.requireCount(dweight, nc[1], "dweight (C)");
     }
     if (scalar || weight.dtype() != DType.F32) {
       CpuNorms.rmsBackwardScalar(dx, dweight, dout, x, weight, rstd, 0, nc[0]);
@@ -322,11 +323,11 @@ public final class CpuBackend implements Backend {
   public void layerNormForward(
       Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor weight, Tensor bias, float eps) {
     long[] nc = CpuNorms.dims(x, weight, mean, rstd);
-    CpuElements.requireF32(out);
-    CpuElements.requireSameCount(x, out);
+    OperandChecks.requireF32(out);
+    OperandChecks.requireSameCount(x, out);
     if (bias != null) {
-      CpuElements.requireFloat(bias);
-      CpuElements.requireCount(bias, nc[1], "bias (C)");
+      OperandChecks.requireFloat(bias);
+      OperandChecks.requireCount(bias, nc[1], "bias (C)");
     }
     pool.range(
         nc[0],
@@ -345,14 +346,14 @@ public final class CpuBackend implements Backend {
       Tensor mean,
       Tensor rstd) {
     long[] nc = CpuNorms.dims(x, weight, mean, rstd);
-    CpuElements.requireF32(dx, dout, dweight, dbias);
-    CpuElements.requireSameCount(x, dx);
-    CpuElements.requireSameCount(x, dout);
+    OperandChecks.requireF32(dx, dout, dweight, dbias);
+    OperandChecks.requireSameCount(x, dx);
+    OperandChecks.requireSameCount(x, dout);
     if (dweight != null) {
-      CpuElements.requireCount(dweight, nc[1], "dweight (C)");
+      OperandChecks.requireCount(dweight, nc[1], "dweight (C)");
     }
     if (dbias != null) {
-      CpuElements.requireCount(dbias, nc[1], "dbias (C)");
+      OperandChecks.requireCount(dbias, nc[1], "dbias (C)");
     }
     if (scalar) {
       CpuNorms.layerBackwardScalar(dx, dweight, dbias, dout, x, weight, mean, rstd);
@@ -372,8 +373,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void rope(Tensor x, Tensor positions, Tensor invFreq, boolean inverse) {
-    CpuElements.requireF32(x, invFreq);
-    CpuElements.requireI32(positions);
+    OperandChecks.requireF32(x, invFreq);
+    OperandChecks.requireI32(positions);
     long n = positions.elementCount();
     long hs = 2 * invFreq.elementCount();
     if (n == 0 || hs == 0 || x.elementCount() % (n * hs) != 0) {
@@ -410,11 +411,11 @@ public final class CpuBackend implements Backend {
       Tensor segments,
       float scale) {
     CpuAttention.Dims d = CpuAttention.Dims.of(out, lse, q, k, v, segments);
-    CpuElements.requireF32(dq, dk, dv, dout);
-    CpuElements.requireSameCount(q, dq);
-    CpuElements.requireSameCount(k, dk);
-    CpuElements.requireSameCount(v, dv);
-    CpuElements.requireSameCount(out, dout);
+    OperandChecks.requireF32(dq, dk, dv, dout);
+    OperandChecks.requireSameCount(q, dq);
+    OperandChecks.requireSameCount(k, dk);
+    OperandChecks.requireSameCount(v, dv);
+    OperandChecks.requireSameCount(out, dout);
     if (scalar) {
       CpuAttention.backwardScalar(dq, dk, dv, dout, q, k, v, out, lse, segments, scale, d);
     } else {
@@ -432,9 +433,9 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void swigluForward(Tensor out, Tensor gate, Tensor up) {
-    CpuElements.requireF32(out, gate, up);
-    CpuElements.requireSameCount(out, gate);
-    CpuElements.requireSameCount(out, up);
+    OperandChecks.requireF32(out, gate, up);
+    OperandChecks.requireSameCount(out, gate);
+    OperandChecks.requireSameCount(out, up);
     pool.range(
         out.elementCount(),
         1 << 13,
@@ -449,9 +450,9 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void swigluBackward(Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up) {
-    CpuElements.requireF32(dgate, dup, dout, gate, up);
+    OperandChecks.requireF32(dgate, dup, dout, gate, up);
     for (Tensor t : new Tensor[] {dgate, dup, dout, up}) {
-      CpuElements.requireSameCount(gate, t);
+      OperandChecks.requireSameCount(gate, t);
     }
     pool.range(
         gate.elementCount(),
@@ -467,8 +468,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void geluForward(Tensor out, Tensor x) {
-    CpuElements.requireF32(out, x);
-    CpuElements.requireSameCount(out, x);
+    OperandChecks.requireF32(out, x);
+    OperandChecks.requireSameCount(out, x);
     pool.range(
         x.elementCount(),
         1 << 13,
@@ -483,9 +484,9 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void geluBackward(Tensor dx, Tensor dout, Tensor x) {
-    CpuElements.requireF32(dx, dout, x);
-    CpuElements.requireSameCount(dx, x);
-    CpuElements.requireSameCount(dout, x);
+    OperandChecks.requireF32(dx, dout, x);
+    OperandChecks.requireSameCount(dx, x);
+    OperandChecks.requireSameCount(dout, x);
     pool.range(
         x.elementCount(),
         1 << 13,
@@ -500,8 +501,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void dropout(Tensor out, Tensor x, float p, long seed) {
-    CpuElements.requireF32(out, x);
-    CpuElements.requireSameCount(out, x);
+    OperandChecks.requireF32(out, x);
+    OperandChecks.requireSameCount(out, x);
     if (!(p >= 0f && p < 1f)) {
       throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
     }
@@ -539,7 +540,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public double sum(Tensor x) {
-    CpuElements.requireF32(x);
+    OperandChecks.requireF32(x);
     return scalar
         ? CpuReductions.sumScalar(x, false, 0, x.elementCount())
         : CpuReductions.sumChunked(pool, x, false);
@@ -549,7 +550,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public double sumOfSquares(Tensor x) {
-    CpuElements.requireF32(x);
+    OperandChecks.requireF32(x);
     return scalar
         ? CpuReductions.sumScalar(x, true, 0, x.elementCount())
         : CpuReductions.sumChunked(pool, x, true);
@@ -568,10 +569,10 @@ public final class CpuBackend implements Backend {
       float weightDecay,
       float gradScale,
       long step) {
-    CpuElements.requireF32(param, grad, m, v);
-    CpuElements.requireSameCount(param, grad);
-    CpuElements.requireSameCount(param, m);
-    CpuElements.requireSameCount(param, v);
+    OperandChecks.requireF32(param, grad, m, v);
+    OperandChecks.requireSameCount(param, grad);
+    OperandChecks.requireSameCount(param, m);
+    OperandChecks.requireSameCount(param, v);
     CpuAdamW.Step s = CpuAdamW.Step.of(lr, beta1, beta2, eps, weightDecay, gradScale, step);
     pool.range(
         param.elementCount(),

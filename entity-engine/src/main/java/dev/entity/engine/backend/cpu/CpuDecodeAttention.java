@@ -6,6 +6,7 @@ package dev.entity.engine.backend.cpu;
 import static dev.entity.engine.backend.cpu.CpuElements.getF32;
 import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -28,21 +29,8 @@ final class CpuDecodeAttention {
       Tensor values,
       long start,
       float scale) {
-    CpuElements.requireF32(out, q, keys, values);
-    if (q.rank() != 3 || keys.rank() != 3) {
-      throw new IllegalArgumentException(
-          "q must be (N, NH, HS) and keys (S, NKV, HS): q=" + q + " keys=" + keys);
-    }
-    long n = q.dim(0), nh = q.dim(1), hs = q.dim(2), s = keys.dim(0), nkv = keys.dim(1);
-    if (nkv == 0 || nh % nkv != 0 || keys.dim(2) != hs) {
-      throw new IllegalArgumentException("keys " + keys + " do not fit queries " + q);
-    }
-    if (start < 0 || start + n > s) {
-      throw new IllegalArgumentException(
-          "rows " + start + ".." + (start + n) + " exceed the cache of " + s);
-    }
-    CpuElements.requireCount(values, s * nkv * hs, "values (S, NKV, HS)");
-    CpuElements.requireCount(out, n * nh * hs, "out (N, NH, HS)");
+    OperandChecks.DecodeShape shape = OperandChecks.decode(out, q, keys, values, start);
+    long n = shape.n(), nh = shape.nh(), hs = shape.hs(), nkv = shape.nkv(), s = shape.cacheRows();
     Dims d = new Dims(nh, nkv, hs, start);
     if (scalar) {
       pool.run(

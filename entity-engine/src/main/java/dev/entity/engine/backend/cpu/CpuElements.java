@@ -3,7 +3,6 @@
 // are only aligned to their own element size, and the unaligned layouts cost nothing on x86/ARM.
 package dev.entity.engine.backend.cpu;
 
-import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -70,34 +69,4 @@ final class CpuElements {
 
   // ---- argument checks ------------------------------------------------------------------------
 
-  static void requireF32(Tensor... ts) {
-    for (Tensor t : ts) {
-      if (t != null && t.dtype() != DType.F32) {
-        throw new IllegalArgumentException("expected an F32 tensor, got " + t);
-      }
-    }
-  }
-
-  static void requireFloat(Tensor t) {
-    if (!t.dtype().isFloat()) {
-      throw new IllegalArgumentException("expected an F32, BF16 or F16 tensor, got " + t);
-    }
-  }
-
-  static void requireI32(Tensor t) {
-    if (t.dtype() != DType.I32) {
-      throw new IllegalArgumentException("expected an I32 tensor, got " + t);
-    }
-  }
-
-  static void requireCount(Tensor t, long count, String what) {
-    if (t.elementCount() != count) {
-      throw new IllegalArgumentException(
-          what + " must have " + count + " elements, got " + t.elementCount() + ": " + t);
-    }
-  }
-
-  static void requireSameCount(Tensor a, Tensor b) {
-    requireCount(b, a.elementCount(), "operand " + b);
-  }
 }

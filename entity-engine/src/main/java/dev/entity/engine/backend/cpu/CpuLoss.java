@@ -7,6 +7,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.getI32;
 import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 
 import dev.entity.engine.EngineException;
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -20,15 +21,15 @@ final class CpuLoss {
   private CpuLoss() {}
 
   static long vocab(Tensor losses, Tensor logits, Tensor targets) {
-    CpuElements.requireF32(losses, logits);
-    CpuElements.requireI32(targets);
+    OperandChecks.requireF32(losses, logits);
+    OperandChecks.requireI32(targets);
     long n = targets.elementCount();
-    CpuElements.requireCount(losses, n, "losses (N)");
+    OperandChecks.requireCount(losses, n, "losses (N)");
     if (n == 0) {
       return 0;
     }
     long v = logits.dim(-1);
-    CpuElements.requireCount(logits, n * v, "logits (N, V)");
+    OperandChecks.requireCount(logits, n * v, "logits (N, V)");
     return v;
   }
 

@@ -4,6 +4,7 @@ package dev.entity.engine.backend.cpu;
 
 import static dev.entity.engine.backend.cpu.CpuElements.read;
 
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -29,9 +30,9 @@ final class CpuMatmul {
   record Dims(long m, long k, long n) {
 
     static Dims of(Tensor out, Tensor a, Tensor b, boolean transA, boolean transB) {
-      CpuElements.requireF32(out);
-      CpuElements.requireFloat(a);
-      CpuElements.requireFloat(b);
+      OperandChecks.requireF32(out);
+      OperandChecks.requireFloat(a);
+      OperandChecks.requireFloat(b);
       long n = out.dim(-1);
       long m = n == 0 ? 0 : out.elementCount() / n;
       long aInner = a.dim(-1);
@@ -46,15 +47,15 @@ final class CpuMatmul {
         k = m == 0 ? 0 : a.elementCount() / m;
       } else {
         k = aInner;
-        CpuElements.requireCount(a, m * k, "a (M=" + m + ", K=" + k + ")");
+        OperandChecks.requireCount(a, m * k, "a (M=" + m + ", K=" + k + ")");
       }
       if (transB ? bInner != k : bInner != n) {
         throw new IllegalArgumentException(
             "b " + b + " does not fit op(a) (" + m + ", " + k + ") and out " + out);
       }
-      CpuElements.requireCount(b, k * n, "b (K=" + k + ", N=" + n + ")");
+      OperandChecks.requireCount(b, k * n, "b (K=" + k + ", N=" + n + ")");
       if (transA) {
-        CpuElements.requireCount(a, k * m, "a (K=" + k + ", M=" + m + ")");
+        OperandChecks.requireCount(a, k * m, "a (K=" + k + ", M=" + m + ")");
       }
       return new Dims(m, k, n);
     }

@@ -4,6 +4,7 @@
 // same numbers as the host reference Nf4.dequantize / DynamicMap.dequantize, bit for bit.
 package dev.entity.engine.backend.cpu;
 
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.quant.DynamicMap;
 import dev.entity.engine.quant.Nf4;
 import dev.entity.engine.tensor.DType;
@@ -24,13 +25,13 @@ final class CpuNf4 {
 
   static void checkNf4(Tensor out, Tensor packed, Tensor absmax) {
     long n = out.elementCount();
-    CpuElements.requireFloat(out);
-    CpuElements.requireF32(absmax);
+    OperandChecks.requireFloat(out);
+    OperandChecks.requireF32(absmax);
     if (packed.dtype() != DType.U8) {
       throw new IllegalArgumentException("NF4 codes must be U8: " + packed);
     }
-    CpuElements.requireCount(packed, Nf4.packedBytes(n), "packed NF4 codes");
-    CpuElements.requireCount(absmax, Nf4.blocks(n), "NF4 absmax");
+    OperandChecks.requireCount(packed, Nf4.packedBytes(n), "packed NF4 codes");
+    OperandChecks.requireCount(absmax, Nf4.blocks(n), "NF4 absmax");
   }
 
   /**
@@ -76,13 +77,13 @@ final class CpuNf4 {
 
   static void checkAbsmax(Tensor out, Tensor codes, Tensor scales, Tensor offset) {
     long m = out.elementCount();
-    CpuElements.requireF32(out, scales, offset);
-    CpuElements.requireCount(offset, 1, "absmax offset");
+    OperandChecks.requireF32(out, scales, offset);
+    OperandChecks.requireCount(offset, 1, "absmax offset");
     if (codes.dtype() != DType.U8) {
       throw new IllegalArgumentException("absmax codes must be U8: " + codes);
     }
-    CpuElements.requireCount(codes, m, "absmax codes");
-    CpuElements.requireCount(scales, DynamicMap.blocks(m), "absmax scales");
+    OperandChecks.requireCount(codes, m, "absmax codes");
+    OperandChecks.requireCount(scales, DynamicMap.blocks(m), "absmax scales");
   }
 
   /** out[i] = dynamic[codes[i]] * scales[i / 256] + offset for i in [from, to). */

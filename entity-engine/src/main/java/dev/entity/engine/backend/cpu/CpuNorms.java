@@ -6,6 +6,7 @@ import static dev.entity.engine.backend.cpu.CpuElements.getF32;
 import static dev.entity.engine.backend.cpu.CpuElements.read;
 import static dev.entity.engine.backend.cpu.CpuElements.setF32;
 
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -21,16 +22,16 @@ final class CpuNorms {
 
   /** N and C of one call: x (N, C), weight (C), per-row statistics (N). */
   static long[] dims(Tensor x, Tensor weight, Tensor... rowStats) {
-    CpuElements.requireF32(x);
-    CpuElements.requireFloat(weight);
+    OperandChecks.requireF32(x);
+    OperandChecks.requireFloat(weight);
     long c = weight.elementCount();
     if (c == 0 || x.elementCount() % c != 0) {
       throw new IllegalArgumentException("x " + x + " is not a stack of rows of " + c);
     }
     long n = x.elementCount() / c;
     for (Tensor s : rowStats) {
-      CpuElements.requireF32(s);
-      CpuElements.requireCount(s, n, "per-row statistic (N)");
+      OperandChecks.requireF32(s);
+      OperandChecks.requireCount(s, n, "per-row statistic (N)");
     }
     return new long[] {n, c};
   }

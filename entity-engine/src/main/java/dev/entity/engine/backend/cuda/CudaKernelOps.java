@@ -2,6 +2,7 @@
 // that they agree); every op returns early on an empty tensor, since a grid cannot be empty.
 package dev.entity.engine.backend.cuda;
 
+import dev.entity.engine.backend.OperandChecks;
 import dev.entity.engine.quant.DynamicMap;
 import dev.entity.engine.quant.Nf4;
 import dev.entity.engine.tensor.DType;
@@ -73,7 +74,7 @@ public final class CudaKernelOps {
   }
 
   public void convert(Tensor dst, Tensor src) {
-    requireSameCount(dst, src);
+    OperandChecks.requireSameCount(dst, src);
     device(dst, src);
     if (dst.elementCount() == 0) {
       return;
@@ -84,8 +85,8 @@ public final class CudaKernelOps {
           "copy_bytes", byteShape(n, dst, src), new KernelArgs().ptr(dst).ptr(src).i64(n));
       return;
     }
-    requireFloat(dst);
-    requireFloat(src);
+    OperandChecks.requireFloat(dst);
+    OperandChecks.requireFloat(src);
     launcher.launch(
         "convert_float",
         elements(src.elementCount()),
@@ -96,8 +97,8 @@ public final class CudaKernelOps {
 
   public void add(Tensor out, Tensor a, Tensor b) {
     requireF32(out, a, b);
-    requireSameCount(out, a);
-    requireSameCount(out, b);
+    OperandChecks.requireSameCount(out, a);
+    OperandChecks.requireSameCount(out, b);
     elementwise("add_f32", out.elementCount(), new KernelArgs().ptr(out).ptr(a).ptr(b));
   }
 
@@ -108,13 +109,13 @@ public final class CudaKernelOps {
 
   public void axpy(Tensor out, Tensor x, float alpha) {
     requireF32(out, x);
-    requireSameCount(out, x);
+    OperandChecks.requireSameCount(out, x);
     elementwise("axpy_f32", out.elementCount(), new KernelArgs().ptr(out).ptr(x).f32(alpha));
   }
 
   public void addBias(Tensor out, Tensor bias) {
     requireF32(out);
-    requireFloat(bias);
+    OperandChecks.requireFloat(bias);
     long oc = bias.elementCount();
     if (oc == 0 || out.elementCount() % oc != 0) {
       throw new IllegalArgumentException("out " + out + " is not rows of bias " + bias);
@@ -184,13 +185,13 @@ public final class CudaKernelOps {
 
   private static long checkEmbedding(Tensor rows, Tensor ids, Tensor table) {
     requireF32(rows);
-    requireI32(ids);
-    requireFloat(table);
+    OperandChecks.requireI32(ids);
+    OperandChecks.requireFloat(table);
     if (table.rank() < 2 || table.dim(0) == 0) {
       throw new IllegalArgumentException("embedding table must be (V, C), got " + table);
     }
     long c = table.elementCount() / table.dim(0);
-    requireCount(rows, ids.elementCount() * c, "embedding rows (N, C)");
+    OperandChecks.requireCount(rows, ids.elementCount() * c, "embedding rows (N, C)");
     device(rows, ids, table);
     return c;
   }
@@ -200,7 +201,7 @@ public final class CudaKernelOps {
   public void rmsNormForward(Tensor out, Tensor rstd, Tensor x, Tensor weight, float eps) {
     long[] nc = normDims(x, weight, rstd);
     requireF32(out);
-    requireSameCount(x, out);
+    OperandChecks.requireSameCount(x, out);
     if (nc[0] == 0) {
       return;
     }
@@ -215,10 +216,10 @@ public final class CudaKernelOps {
       Tensor dx, Tensor dweight, Tensor dout, Tensor x, Tensor weight, Tensor rstd) {
     long[] nc = normDims(x, weight, rstd);
     requireF32(dx, dout, dweight);
-    requireSameCount(x, dx);
-    requireSameCount(x, dout);
+    OperandChecks.requireSameCount(x, dx);
+    OperandChecks.requireSameCount(x, dout);
     if (dweight != null) {
-      requireCount(dweight, nc[1], "dweight (C)");
+      OperandChecks.requireCount(dweight, nc[1], "dweight (C)");
       device(dweight);
     }
     long n = nc[0], c = nc[1];
@@ -244,10 +245,10 @@ public final class CudaKernelOps {
       Tensor out, Tensor mean, Tensor rstd, Tensor x, Tensor weight, Tensor bias, float eps) {
     long[] nc = normDims(x, weight, mean, rstd);
     requireF32(out);
-    requireSameCount(x, out);
+    OperandChecks.requireSameCount(x, out);
     if (bias != null) {
-      requireFloat(bias);
-      requireCount(bias, nc[1], "bias (C)");
+      OperandChecks.requireFloat(bias);
+      OperandChecks.requireCount(bias, nc[1], "bias (C)");
       device(bias);
     }
     if (nc[0] == 0) {
@@ -279,14 +280,14 @@ public final class CudaKernelOps {
       Tensor rstd) {
     long[] nc = normDims(x, weight, mean, rstd);
     requireF32(dx, dout, dweight, dbias);
-    requireSameCount(x, dx);
-    requireSameCount(x, dout);
+    OperandChecks.requireSameCount(x, dx);
+    OperandChecks.requireSameCount(x, dout);
     if (dweight != null) {
-      requireCount(dweight, nc[1], "dweight (C)");
+      OperandChecks.requireCount(dweight, nc[1], "dweight (C)");
       device(dweight);
     }
     if (dbias != null) {
-      requireCount(dbias, nc[1], "dbias (C)");
+      OperandChecks.requireCount(dbias, nc[1], "dbias (C)");
       device(dbias);
     }
     long n = nc[0], c = nc[1];
@@ -313,7 +314,7 @@ public final class CudaKernelOps {
   /** N and C of a norm call: x (N, C), weight (C), per-row statistics (N). */
   private static long[] normDims(Tensor x, Tensor weight, Tensor... rowStats) {
     requireF32(x);
-    requireFloat(weight);
+    OperandChecks.requireFloat(weight);
     long c = weight.elementCount();
     if (c == 0 || x.elementCount() % c != 0) {
       throw new IllegalArgumentException("x " + x + " is not a stack of rows of " + c);
@@ -321,7 +322,7 @@ public final class CudaKernelOps {
     long n = x.elementCount() / c;
     for (Tensor s : rowStats) {
       requireF32(s);
-      requireCount(s, n, "per-row statistic (N)");
+      OperandChecks.requireCount(s, n, "per-row statistic (N)");
       device(s);
     }
     device(x, weight);
@@ -380,7 +381,7 @@ public final class CudaKernelOps {
 
   public void rope(Tensor x, Tensor positions, Tensor invFreq, boolean inverse) {
     requireF32(x, invFreq);
-    requireI32(positions);
+    OperandChecks.requireI32(positions);
     long n = positions.elementCount();
     long half = invFreq.elementCount();
     long hs = 2 * half;
@@ -412,28 +413,13 @@ public final class CudaKernelOps {
   private record AttentionDims(int b, int t, int nh, int nkv, int hs) {
 
     static AttentionDims of(Tensor out, Tensor lse, Tensor q, Tensor k, Tensor v, Tensor segments) {
-      requireF32(out, lse, q, k, v);
-      if (q.rank() != 4 || k.rank() != 4) {
-        throw new IllegalArgumentException("q and k must be (B, T, H, HS): q=" + q + " k=" + k);
-      }
-      long b = q.dim(0), t = q.dim(1), nh = q.dim(2), hs = q.dim(3), nkv = k.dim(2);
-      if (nkv == 0 || nh % nkv != 0) {
-        throw new IllegalArgumentException("NH=" + nh + " is not a multiple of NKV=" + nkv);
-      }
-      requireHeadSize(hs);
-      requireCount(k, b * t * nkv * hs, "k (B, T, NKV, HS)");
-      requireCount(v, b * t * nkv * hs, "v (B, T, NKV, HS)");
-      requireCount(out, b * t * nh * hs, "out (B, T, NH, HS)");
-      requireCount(lse, b * nh * t, "lse (B, NH, T)");
-      if (segments != null) {
-        requireI32(segments);
-        requireCount(segments, b * t, "segments (B, T)");
-      }
-      if (b > 65535 || nh > 65535 || t > Integer.MAX_VALUE / 2) {
+      OperandChecks.AttentionShape s = OperandChecks.attention(out, lse, q, k, v, segments);
+      requireHeadSize(s.hs());
+      if (s.b() > 65535 || s.nh() > 65535 || s.t() > Integer.MAX_VALUE / 2) {
         throw new IllegalArgumentException("attention shape too large for one launch: q=" + q);
       }
       device(out, lse, q, k, v, segments);
-      return new AttentionDims((int) b, (int) t, (int) nh, (int) nkv, (int) hs);
+      return new AttentionDims((int) s.b(), (int) s.t(), (int) s.nh(), (int) s.nkv(), (int) s.hs());
     }
 
     boolean empty() {
@@ -478,10 +464,10 @@ public final class CudaKernelOps {
       float scale) {
     AttentionDims d = AttentionDims.of(out, lse, q, k, v, segments);
     requireF32(dq, dk, dv, dout);
-    requireSameCount(q, dq);
-    requireSameCount(k, dk);
-    requireSameCount(v, dv);
-    requireSameCount(out, dout);
+    OperandChecks.requireSameCount(q, dq);
+    OperandChecks.requireSameCount(k, dk);
+    OperandChecks.requireSameCount(v, dv);
+    OperandChecks.requireSameCount(out, dout);
     device(dq, dk, dv, dout);
     if (d.empty()) {
       return;
@@ -538,22 +524,10 @@ public final class CudaKernelOps {
 
   public void attentionDecode(
       Tensor out, Tensor q, Tensor keys, Tensor values, long start, float scale) {
-    requireF32(out, q, keys, values);
-    if (q.rank() != 3 || keys.rank() != 3) {
-      throw new IllegalArgumentException(
-          "q must be (N, NH, HS) and keys (S, NKV, HS): q=" + q + " keys=" + keys);
-    }
-    long n = q.dim(0), nh = q.dim(1), hs = q.dim(2), s = keys.dim(0), nkv = keys.dim(1);
-    if (nkv == 0 || nh % nkv != 0 || keys.dim(2) != hs) {
-      throw new IllegalArgumentException("keys " + keys + " do not fit queries " + q);
-    }
-    if (start < 0 || start + n > s) {
-      throw new IllegalArgumentException(
-          "rows " + start + ".." + (start + n) + " exceed the cache of " + s);
-    }
+    OperandChecks.DecodeShape shape = OperandChecks.decode(out, q, keys, values, start);
+    long n = shape.n(), nh = shape.nh(), hs = shape.hs(), s = shape.cacheRows();
+    long nkv = shape.nkv();
     requireHeadSize(hs);
-    requireCount(values, s * nkv * hs, "values (S, NKV, HS)");
-    requireCount(out, n * nh * hs, "out (N, NH, HS)");
     device(out, q, keys, values);
     if (n == 0 || nh == 0 || hs == 0) {
       return;
@@ -578,15 +552,15 @@ public final class CudaKernelOps {
 
   public void swigluForward(Tensor out, Tensor gate, Tensor up) {
     requireF32(out, gate, up);
-    requireSameCount(out, gate);
-    requireSameCount(out, up);
+    OperandChecks.requireSameCount(out, gate);
+    OperandChecks.requireSameCount(out, up);
     elementwise("swiglu_forward", out.elementCount(), new KernelArgs().ptr(out).ptr(gate).ptr(up));
   }
 
   public void swigluBackward(Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up) {
     requireF32(dgate, dup, dout, gate, up);
     for (Tensor t : new Tensor[] {dgate, dup, dout, up}) {
-      requireSameCount(gate, t);
+      OperandChecks.requireSameCount(gate, t);
     }
     elementwise(
         "swiglu_backward",
@@ -596,20 +570,20 @@ public final class CudaKernelOps {
 
   public void geluForward(Tensor out, Tensor x) {
     requireF32(out, x);
-    requireSameCount(out, x);
+    OperandChecks.requireSameCount(out, x);
     elementwise("gelu_forward", x.elementCount(), new KernelArgs().ptr(out).ptr(x));
   }
 
   public void geluBackward(Tensor dx, Tensor dout, Tensor x) {
     requireF32(dx, dout, x);
-    requireSameCount(dx, x);
-    requireSameCount(dout, x);
+    OperandChecks.requireSameCount(dx, x);
+    OperandChecks.requireSameCount(dout, x);
     elementwise("gelu_backward", x.elementCount(), new KernelArgs().ptr(dx).ptr(dout).ptr(x));
   }
 
   public void dropout(Tensor out, Tensor x, float p, long seed) {
     requireF32(out, x);
-    requireSameCount(out, x);
+    OperandChecks.requireSameCount(out, x);
     if (!(p >= 0f && p < 1f)) {
       throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
     }
@@ -625,15 +599,15 @@ public final class CudaKernelOps {
   public void crossEntropyForwardBackward(
       Tensor losses, Tensor logits, Tensor targets, int ignoreIndex, float gradScale) {
     requireF32(losses, logits);
-    requireI32(targets);
+    OperandChecks.requireI32(targets);
     long n = targets.elementCount();
-    requireCount(losses, n, "losses (N)");
+    OperandChecks.requireCount(losses, n, "losses (N)");
     device(losses, logits, targets);
     if (n == 0) {
       return;
     }
     long v = logits.dim(-1);
-    requireCount(logits, n * v, "logits (N, V)");
+    OperandChecks.requireCount(logits, n * v, "logits (N, V)");
     launcher.launch(
         "cross_entropy_forward_backward",
         rowGrid(n),
@@ -687,11 +661,11 @@ public final class CudaKernelOps {
 
   public void nf4Dequantize(Tensor out, Tensor packed, Tensor absmax) {
     long n = out.elementCount();
-    requireFloat(out);
+    OperandChecks.requireFloat(out);
     requireF32(absmax);
     requireU8(packed, "NF4 codes");
-    requireCount(packed, Nf4.packedBytes(n), "packed NF4 codes");
-    requireCount(absmax, Nf4.blocks(n), "NF4 absmax");
+    OperandChecks.requireCount(packed, Nf4.packedBytes(n), "packed NF4 codes");
+    OperandChecks.requireCount(absmax, Nf4.blocks(n), "NF4 absmax");
     device(out, packed, absmax);
     elementwise(
         "nf4_dequantize", n, new KernelArgs().ptr(out).i32(code(out)).ptr(packed).ptr(absmax));
@@ -700,10 +674,10 @@ public final class CudaKernelOps {
   public void nf4AbsmaxDequantize(Tensor out, Tensor codes, Tensor scales, Tensor offset) {
     long m = out.elementCount();
     requireF32(out, scales, offset);
-    requireCount(offset, 1, "absmax offset");
+    OperandChecks.requireCount(offset, 1, "absmax offset");
     requireU8(codes, "absmax codes");
-    requireCount(codes, m, "absmax codes");
-    requireCount(scales, DynamicMap.blocks(m), "absmax scales");
+    OperandChecks.requireCount(codes, m, "absmax codes");
+    OperandChecks.requireCount(scales, DynamicMap.blocks(m), "absmax scales");
     device(out, codes, scales, offset);
     elementwise(
         "nf4_absmax_dequantize", m, new KernelArgs().ptr(out).ptr(codes).ptr(scales).ptr(offset));
@@ -725,9 +699,9 @@ public final class CudaKernelOps {
       float gradScale,
       long step) {
     requireF32(param, grad, m, v);
-    requireSameCount(param, grad);
-    requireSameCount(param, m);
-    requireSameCount(param, v);
+    OperandChecks.requireSameCount(param, grad);
+    OperandChecks.requireSameCount(param, m);
+    OperandChecks.requireSameCount(param, v);
     if (step < 1) {
       throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
     }
@@ -825,19 +799,10 @@ public final class CudaKernelOps {
     }
   }
 
+  /** F32 tensors on this device. */
   private static void requireF32(Tensor... ts) {
-    for (Tensor t : ts) {
-      if (t != null && t.dtype() != DType.F32) {
-        throw new IllegalArgumentException("expected an F32 tensor, got " + t);
-      }
-    }
+    OperandChecks.requireF32(ts);
     device(ts);
-  }
-
-  private static void requireFloat(Tensor t) {
-    if (!t.dtype().isFloat()) {
-      throw new IllegalArgumentException("expected an F32, BF16 or F16 tensor, got " + t);
-    }
   }
 
   private static void requireHeadSize(long hs) {
@@ -847,26 +812,9 @@ public final class CudaKernelOps {
     }
   }
 
-  private static void requireI32(Tensor t) {
-    if (t.dtype() != DType.I32) {
-      throw new IllegalArgumentException("expected an I32 tensor, got " + t);
-    }
-  }
-
   private static void requireU8(Tensor t, String what) {
     if (t.dtype() != DType.U8) {
       throw new IllegalArgumentException(what + " must be U8: " + t);
     }
-  }
-
-  private static void requireCount(Tensor t, long count, String what) {
-    if (t.elementCount() != count) {
-      throw new IllegalArgumentException(
-          what + " must have " + count + " elements, got " + t.elementCount() + ": " + t);
-    }
-  }
-
-  private static void requireSameCount(Tensor a, Tensor b) {
-    requireCount(b, a.elementCount(), "operand " + b);
   }
 }
