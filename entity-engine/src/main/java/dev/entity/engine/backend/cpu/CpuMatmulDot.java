@@ -291,12 +291,12 @@ final class CpuMatmulDot {
     c1.intoArray(lanes, LANES);
     c2.intoArray(lanes, 2 * LANES);
     c3.intoArray(lanes, 3 * LANES);
-    long[] rb = {rb0, rb1, rb2, rb3};
     for (int q = 0; q < C; q++) {
       float s = laneSum(lanes, q);
       float tail = 0f;
+      long rb = (j0 + Math.min(q, cols - 1)) * k * 4; // no array: this runs once per 4 columns
       for (long o = kv * 4L; o < k * 4; o += 4) {
-        tail += a.get(CpuElements.F32, ra + o) * bt.get(CpuElements.F32, rb[q] + o);
+        tail += a.get(CpuElements.F32, ra + o) * bt.get(CpuElements.F32, rb + o);
       }
       sums[q] = s + tail;
     }
@@ -325,14 +325,14 @@ final class CpuMatmulDot {
     c1.intoArray(lanes, LANES);
     c2.intoArray(lanes, 2 * LANES);
     c3.intoArray(lanes, 3 * LANES);
-    long[] rb = {rb0, rb1, rb2, rb3};
     for (int q = 0; q < C; q++) {
       float s = laneSum(lanes, q);
       float tail = 0f;
+      long rb = (j0 + Math.min(q, cols - 1)) * k * 2;
       for (long p = kv; p < k; p++) {
         tail +=
             a.getAtIndex(CpuElements.F32, p)
-                * CpuElements.bf16ToFloat(b.get(CpuElements.S16, rb[q] + p * 2));
+                * CpuElements.bf16ToFloat(b.get(CpuElements.S16, rb + p * 2));
       }
       sums[q] = s + tail;
     }
