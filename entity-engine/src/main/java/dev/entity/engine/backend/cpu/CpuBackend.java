@@ -28,6 +28,7 @@ public final class CpuBackend implements Backend {
   private final WorkerPool pool;
   private final boolean scalar;
   private final Map<MemorySegment, Arena> allocations = new IdentityHashMap<>();
+  private CpuRope.Angles ropeAngles; // the last frequencies' cos/sin table, see rope()
   private boolean closed;
 
   /** A backend with {@code threads} workers (0 = all cores); scalar when the property says so. */
@@ -381,7 +382,34 @@ public final class CpuBackend implements Backend {
       throw new IllegalArgumentException(
           "x " + x + " is not (N=" + n + ", H, HS=" + hs + ") for rope");
     }
-    pool.range(n, 4, (from, to) -> CpuRope.apply(x, positions, invFreq, inverse, from, to));
+    CpuRope.Angles angles = scalar ? null : ropeAngles(invFreq, positions);
+    if (angles == null) {
+      pool.range(n, 4, (from, to) -> CpuRope.apply(x, positions, invFreq, inverse, from, to));
+    } else {
+      pool.range(n, 4, (from, to) -> CpuRope.applyTable(x, positions, angles, inverse, from, to));
+    }
+  }
+
+  /**
+   * The cached cos/sin table for these frequencies, grown to cover the largest position; null when
+   * a position is negative or beyond {@link CpuRope#MAX_TABLE_POSITIONS}.
+   */
+  private synchronized CpuRope.Angles ropeAngles(Tensor invFreq, Tensor positions) {
+    int max = 0;
+    for (long i = 0; i < positions.elementCount(); i++) {
+      int p = CpuElements.getI32(positions.data(), i);
+      if (p < 0 || p >= CpuRope.MAX_TABLE_POSITIONS) {
+        return null;
+      }
+      max = Math.max(max, p);
+    }
+    float[] frequencies = invFreq.data().toArray(CpuElements.F32);
+    if (ropeAngles == null || !ropeAngles.covers(frequencies, max)) {
+      int size = ropeAngles == null ? 0 : ropeAngles.positions();
+      int positionsNeeded = Math.min(CpuRope.MAX_TABLE_POSITIONS, Math.max(max + 1, 2 * size));
+      ropeAngles = CpuRope.Angles.of(frequencies, Math.max(max + 1, positionsNeeded));
+    }
+    return ropeAngles;
   }
 
   // ---- attention ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 package dev.entity.engine.backend.cpu;
 
 import static dev.entity.engine.backend.cpu.HostTensors.copy;
+import static dev.entity.engine.backend.cpu.HostTensors.ints;
 import static dev.entity.engine.backend.cpu.HostTensors.random;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -97,6 +98,29 @@ class CpuKernelParityTest {
     assertThat(sameBits(one, two)).isTrue();
     fast.matmul(two, a, b, false, true, 1f, false);
     assertThat(sameBits(one, two)).isTrue();
+  }
+
+  @Test
+  void ropeFromTheAngleTableGivesTheReferenceBits() {
+    Random rng = new Random(36);
+    // half = 40: two full vectors of 16 and a scalar tail; 3 heads; positions that grow the table
+    // past its first size, packed rows restarting at 0, and the inverse rotation
+    long n = 9, heads = 3, half = 40;
+    Tensor invFreq = fast.allocate(DType.F32, half);
+    for (long i = 0; i < half; i++) {
+      invFreq.data().setAtIndex(CpuElements.F32, i, (float) Math.pow(10000, -2.0 * i / (2 * half)));
+    }
+    int[][] positionSets = {{0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 1, 2, 0, 1, 700, 701, 3, 4096}};
+    for (int[] ps : positionSets) {
+      Tensor positions = ints(fast, ps, n);
+      for (boolean inverse : new boolean[] {false, true}) {
+        Tensor x = random(fast, rng, 1f, n, heads, 2 * half);
+        Tensor expected = copy(fast, x);
+        fast.rope(x, positions, invFreq, inverse);
+        reference.rope(expected, positions, invFreq, inverse);
+        assertThat(sameBits(x, expected)).as("rope inverse=%s positions %s", inverse, ps).isTrue();
+      }
+    }
   }
 
   @Test
