@@ -77,6 +77,38 @@ public interface Backend extends AutoCloseable {
       float alpha,
       boolean accumulate);
 
+  /**
+   * A frozen product and a LoRA adapter's low-rank term in one call: out = a op(b) (+ out when
+   * accumulating) + the term, where the term is scale h op(w) for h (M, R), and with {@code
+   * dropout} > 0 that term masked and scaled as {@link #dropout} with {@code seed} masks an (M, N)
+   * tensor. The forward of an adapter is {@code y = x W^T + scale (x A^T) B^T}; the backward
+   * through its dropped input is {@code dx += dy W + dropout'(dh A)}. {@code work} (M, N) F32 is
+   * scratch for a backend that does not fuse them; a backend that does adds the term as it stores
+   * each tile of the product, and never writes the term out.
+   */
+  default void matmulPlusLowRank(
+      Tensor out,
+      Tensor a,
+      Tensor b,
+      boolean transB,
+      boolean accumulate,
+      Tensor h,
+      Tensor w,
+      boolean transW,
+      float scale,
+      float dropout,
+      long seed,
+      Tensor work) {
+    matmul(out, a, b, false, transB, 1f, accumulate);
+    if (dropout == 0f) {
+      matmul(out, h, w, false, transW, scale, true);
+    } else {
+      matmul(work, h, w, false, transW, scale, false);
+      dropout(work, work, dropout, seed);
+      add(out, out, work);
+    }
+  }
+
   /** {@code out[n, :] += bias} for every row n. out (N, OC), bias (OC). */
   void addBias(Tensor out, Tensor bias);
 

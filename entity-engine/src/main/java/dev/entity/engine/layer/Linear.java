@@ -81,6 +81,15 @@ public final class Linear implements Projection {
     return bias;
   }
 
+  /**
+   * Whether the backward only accumulates dx through a dense, frozen weight (no gradients), so an
+   * adapter may fold its own term into that product ({@link
+   * dev.entity.engine.backend.Backend#matmulPlusLowRank}).
+   */
+  boolean plainBackward() {
+    return weight != null && dweight == null && dbias == null;
+  }
+
   @Override
   public long in() {
     return shape[1];

@@ -111,6 +111,8 @@ public final class LoraLinear implements Projection {
     if (disabled) {
       return;
     }
+    // (folding the term into the base product, as backward does, measured no faster here: the
+    // second product adds into an output that is still in cache)
     backend.matmul(h, input(x, seed), a, false, true, 1f, false); // h (N, R)
     long row = 0;
     for (Tensor out : outs) { // out (N, OC_i) += scale * h B_i^T
@@ -122,7 +124,11 @@ public final class LoraLinear implements Projection {
 
   @Override
   public void backward(Tensor dx, Tensor[] douts, Tensor h, Tensor x, long seed) {
-    base.backward(dx, douts, null, x, seed);
+    // dx += dout W + dropout'(dh A) in one pass over dx where the base has nothing else to do
+    boolean fused = !disabled && dx != null && douts.length == 1 && base.plainBackward();
+    if (!fused) {
+      base.backward(dx, douts, null, x, seed);
+    }
     if (disabled) {
       return;
     }
@@ -145,15 +151,28 @@ public final class LoraLinear implements Projection {
     if (dx == null) {
       return;
     }
-    if (!dropping()) {
+    if (fused) {
+      float p = dropping() ? dropout : 0f;
+      backend.matmulPlusLowRank(
+          dx, douts[0], base.weight(), false, true, dhView, a, false, 1f, p, seed, work(n));
+    } else if (!dropping()) {
       backend.matmul(dx, dhView, a, false, false, 1f, true);
     } else {
-      Tensor dxd = dxDropped.view(n, in()); // gradient of the dropped input, masked on the way back
+      Tensor dxd = dxView(n); // gradient of the dropped input, masked on the way back
       backend.matmul(dxd, dhView, a, false, false, 1f, false);
       Tensor masked = dropped.view(n, in());
       backend.dropout(masked, dxd, dropout, seed);
       backend.add(dx, dx, masked);
     }
+  }
+
+  private Tensor dxView(long n) {
+    return dxDropped.view(n, in());
+  }
+
+  /** The scratch a backend that does not fuse the dropped term works in (none without dropout). */
+  private Tensor work(long n) {
+    return dropping() ? dxView(n) : null;
   }
 
   private boolean dropping() {

@@ -209,6 +209,42 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void matmulPlusLowRank(
+      Tensor out,
+      Tensor a,
+      Tensor b,
+      boolean transB,
+      boolean accumulate,
+      Tensor h,
+      Tensor w,
+      boolean transW,
+      float scale,
+      float dropout,
+      long seed,
+      Tensor work) {
+    CpuMatmul.Dims d = CpuMatmul.Dims.of(out, a, b, false, transB);
+    if (scalar
+        || !(dropout >= 0f && dropout < 1f)
+        || !CpuMatmul.fusesLowRank(out, a, b, h, w, transW, d)
+        || CpuMatmulDot.applies(a, b, false, transB, d)) {
+      Backend.super.matmulPlusLowRank(
+          out, a, b, transB, accumulate, h, w, transW, scale, dropout, seed, work);
+      return;
+    }
+    CpuMatmul.blocked(
+        pool,
+        out,
+        a,
+        b,
+        false,
+        transB,
+        1f,
+        accumulate,
+        d,
+        new CpuMatmul.LowRank(h, w, transW, scale, dropout, seed));
+  }
+
+  @Override
   public void addBias(Tensor out, Tensor bias) {
     OperandChecks.requireF32(out);
     OperandChecks.requireFloat(bias);

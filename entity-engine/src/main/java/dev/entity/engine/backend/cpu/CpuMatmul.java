@@ -61,6 +61,41 @@ final class CpuMatmul {
     }
   }
 
+  /**
+   * A low-rank term added to a product as its tiles are stored: scale h op(w), h (M, R), w (R, N)
+   * or (N, R) when transW, masked as dropout with probability p and this seed masks an (M, N)
+   * tensor when p > 0. See {@link dev.entity.engine.backend.Backend#matmulPlusLowRank}.
+   */
+  record LowRank(Tensor h, Tensor w, boolean transW, float scale, float p, long seed) {
+
+    int rank() {
+      return (int) h.dim(-1);
+    }
+  }
+
+  /** Ranks up to this are fused into the product's stores; higher ones run as a second product. */
+  static final int MAX_FUSED_RANK = 64;
+
+  /**
+   * Whether the blocked kernel adds this low-rank term in its stores: F32 operands, an output wider
+   * than one vector, h (M, R) and w shaped for it, R at most {@link #MAX_FUSED_RANK}.
+   */
+  static boolean fusesLowRank(
+      Tensor out, Tensor a, Tensor b, Tensor h, Tensor w, boolean transW, Dims d) {
+    long r = h.dim(-1);
+    return out.dtype() == DType.F32
+        && a.dtype() == DType.F32
+        && b.dtype() == DType.F32
+        && h.dtype() == DType.F32
+        && w.dtype() == DType.F32
+        && d.n() > LANES
+        && r > 0
+        && r <= MAX_FUSED_RANK
+        && h.elementCount() == d.m() * r
+        && w.elementCount() == r * d.n()
+        && w.dim(-1) == (transW ? r : d.n());
+  }
+
   /** The reference: one dot product per output element, summed in order of k, in F32. */
   static void scalar(
       Tensor out,
@@ -118,6 +153,20 @@ final class CpuMatmul {
   private static final ThreadLocal<float[]> TILE =
       ThreadLocal.withInitial(() -> new float[Math.max(MR * NR, NARROW_MR * LANES)]);
   private static final ThreadLocal<float[]> RUN = ThreadLocal.withInitial(() -> new float[KC_MAX]);
+  private static final ThreadLocal<float[]> W_PACK = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> H_PACK = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> TERM_TILE =
+      ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+  /** This thread's array from {@code local}, grown to at least {@code length} floats. */
+  private static float[] lowRankPack(ThreadLocal<float[]> local, int length) {
+    float[] b = local.get();
+    if (b.length < length) {
+      b = new float[length];
+      local.set(b);
+    }
+    return b;
+  }
 
   /** The optimized product: the dot-product form where it applies, else the blocked kernel. */
   static void fast(
@@ -133,10 +182,15 @@ final class CpuMatmul {
     if (CpuMatmulDot.applies(a, b, transA, transB, d)) {
       CpuMatmulDot.run(pool, out, a, b, alpha, accumulate, d);
     } else {
-      blocked(pool, out, a, b, transA, transB, alpha, accumulate, d);
+      blocked(pool, out, a, b, transA, transB, alpha, accumulate, d, null);
     }
   }
 
+  /**
+   * The blocked product with a low-rank term added at the stores of the last K pass (lowRank may be
+   * null). The term's tile is the same 6-row kernel over K = R on packed h and w, so the result has
+   * the bits of the product followed by the term's own product, dropout and add.
+   */
   static void blocked(
       WorkerPool pool,
       Tensor out,
@@ -146,7 +200,8 @@ final class CpuMatmul {
       boolean transB,
       float alpha,
       boolean accumulate,
-      Dims d) {
+      Dims d,
+      LowRank lowRank) {
     long m = d.m(), k = d.k(), n = d.n();
     if (m == 0 || n == 0) {
       return;
@@ -168,6 +223,12 @@ final class CpuMatmul {
     // one-vector-wide outputs (LoRA's r = 8..16 columns) take the 12 x 1-vector kernel, which
     // wastes no lanes on padding and reads the F32 left operand without packing it
     boolean direct = n <= LANES && a.dtype() == DType.F32;
+    if (lowRank != null && direct) {
+      throw new IllegalArgumentException("a low-rank term needs an output wider than one vector");
+    }
+    int rank = lowRank == null ? 0 : lowRank.rank();
+    float[] packedW = lowRank == null ? null : lowRankPack(W_PACK, rank * NC);
+    float keep = lowRank == null ? 1f : 1f / (1f - lowRank.p());
     int tileRows = direct ? NARROW_MR : MR;
     int tileCols = direct ? LANES : NR;
     int rowBlocks = (int) ((m + MC - 1) / MC);
@@ -182,7 +243,16 @@ final class CpuMatmul {
         int kc = (int) Math.min(kcBlock, k - pc);
         long p0 = pc;
         boolean load = accumulate || pc > 0;
-        pool.run(slivers, s -> packB(packedB, s, tileCols, b, transB, p0, kc, k, jBlock, j1));
+        boolean last = pc + kc == k;
+        pool.run(
+            slivers,
+            s -> {
+              packB(packedB, s, tileCols, b, transB, p0, kc, k, jBlock, j1);
+              if (rank > 0 && last) {
+                packB(
+                    packedW, s, tileCols, lowRank.w(), lowRank.transW(), 0, rank, rank, jBlock, j1);
+              }
+            });
         pool.run(
             rowBlocks * taskChunks,
             task -> {
@@ -205,6 +275,13 @@ final class CpuMatmul {
                 return;
               }
               packA(ap, tileRows, a, transA, i0, mc, p0, kc, m, k);
+              float[] hp = null;
+              float[] termTile = null;
+              if (rank > 0 && last) {
+                hp = lowRankPack(H_PACK, MC * rank);
+                packA(hp, tileRows, lowRank.h(), false, i0, mc, 0, rank, m, rank);
+                termTile = TERM_TILE.get();
+              }
               // Shallow products (LoRA's K = r) are bound by the output's memory traffic: walk it
               // row tile by row tile, along the rows, where the prefetcher follows. Deep ones keep
               // a B sliver hot across the row tiles instead.
@@ -220,6 +297,10 @@ final class CpuMatmul {
                   microKernel(ap, ir * kc, packedB, s * tileCols * kc, kc, tile);
                   int rows = Math.min(tileRows, mc - ir);
                   storeTile(tile, tileCols, out.data(), i0 + ir, j0, rows, nr, n, alpha, load);
+                  if (termTile != null) {
+                    microKernel(hp, ir * rank, packedW, s * tileCols * rank, rank, termTile);
+                    addTerm(termTile, out.data(), i0 + ir, j0, rows, nr, n, lowRank, keep);
+                  }
                 }
               }
             });
@@ -452,6 +533,46 @@ final class CpuMatmul {
     c9.intoArray(tile, 9 * LANES);
     c10.intoArray(tile, 10 * LANES);
     c11.intoArray(tile, 11 * LANES);
+  }
+
+  /**
+   * out[i0 : i0+mr, j0 : j0+nr] += the term's tile times its scale, masked by its dropout where p >
+   * 0: element (i, j) kept as the dropout kernel keeps element i * n + j, scaled by {@code keep}.
+   * The same operations, in the same order, as that product's store, the dropout and the add.
+   */
+  static void addTerm(
+      float[] term,
+      MemorySegment c,
+      long i0,
+      long j0,
+      int mr,
+      int nr,
+      long n,
+      LowRank lowRank,
+      float keep) {
+    float scale = lowRank.scale(), p = lowRank.p();
+    long seed = lowRank.seed();
+    for (int r = 0; r < mr; r++) {
+      long row = (i0 + r) * n + j0;
+      int j = 0;
+      for (; j + LANES <= nr && !CpuVectorOps.straddles(row + j); j += LANES) {
+        FloatVector v = FloatVector.fromArray(F, term, r * NR + j).mul(scale);
+        if (p > 0f) {
+          v = CpuVectorOps.dropped(v, row + j, p, keep, seed);
+        }
+        long at = (row + j) * 4;
+        FloatVector.fromMemorySegment(F, c, at, ByteOrder.nativeOrder())
+            .add(v)
+            .intoMemorySegment(c, at, ByteOrder.nativeOrder());
+      }
+      for (; j < nr; j++) {
+        float v = scale * term[r * NR + j];
+        if (p > 0f) {
+          v = CpuElementwise.dropoutUniform(seed, row + j) >= p ? v * keep : 0f;
+        }
+        CpuElements.setF32(c, row + j, CpuElements.getF32(c, row + j) + v);
+      }
+    }
   }
 
   /** out[i0 : i0+mr, j0 : j0+nr] = alpha * tile (+ out when load), the multiply before the add. */

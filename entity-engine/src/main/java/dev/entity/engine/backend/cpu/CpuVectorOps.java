@@ -267,24 +267,36 @@ final class CpuVectorOps {
   static void dropout(Tensor out, Tensor x, float p, long seed, long from, long to) {
     MemorySegment o = out.data(), xs = x.data();
     float keepScale = 1f / (1f - p);
-    IntVector laneIndex = IntVector.zero(I).addIndex(1);
     long end = vectorEnd(from, to);
     for (long i = from; i < end; i += LANES) {
-      if ((i >>> 32) != ((i + LANES - 1) >>> 32)) {
-        CpuElementwise.dropoutScalar(out, x, p, seed, i, i + LANES); // lanes straddle 2^32
+      if (straddles(i)) {
+        CpuElementwise.dropoutScalar(out, x, p, seed, i, i + LANES);
         continue;
       }
-      int mixed = (int) seed + CpuElementwise.fmix32((int) (seed >>> 32) ^ (int) (i >>> 32));
-      IntVector h = laneIndex.add((int) i).mul(0x9E3779B9).add(mixed);
-      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85ebca6b);
-      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xc2b2ae35);
-      h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
-      FloatVector u =
-          ((FloatVector) h.lanewise(VectorOperators.LSHR, 8).convert(VectorOperators.I2F, 0))
-              .mul(0x1.0p-24f);
-      VectorMask<Float> keep = u.compare(VectorOperators.GE, p);
-      store(load(xs, i).mul(keepScale).blend(0f, keep.not()), o, i);
+      store(dropped(load(xs, i), i, p, keepScale, seed), o, i);
     }
     CpuElementwise.dropoutScalar(out, x, p, seed, end, to);
+  }
+
+  /** Whether elements [i, i + LANES) straddle a multiple of 2^32, where the vector key changes. */
+  static boolean straddles(long i) {
+    return (i >>> 32) != ((i + LANES - 1) >>> 32);
+  }
+
+  /**
+   * v, elements [i, i + LANES) of a tensor, after dropout: times keepScale where kept, else 0. The
+   * lanes must not {@link #straddles straddle} 2^32.
+   */
+  static FloatVector dropped(FloatVector v, long i, float p, float keepScale, long seed) {
+    int mixed = (int) seed + CpuElementwise.fmix32((int) (seed >>> 32) ^ (int) (i >>> 32));
+    IntVector h = IntVector.zero(I).addIndex(1).add((int) i).mul(0x9E3779B9).add(mixed);
+    h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85ebca6b);
+    h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xc2b2ae35);
+    h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16));
+    FloatVector u =
+        ((FloatVector) h.lanewise(VectorOperators.LSHR, 8).convert(VectorOperators.I2F, 0))
+            .mul(0x1.0p-24f);
+    VectorMask<Float> keep = u.compare(VectorOperators.GE, p);
+    return v.mul(keepScale).blend(0f, keep.not());
   }
 }

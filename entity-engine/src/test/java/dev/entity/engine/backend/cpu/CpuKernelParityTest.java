@@ -101,6 +101,44 @@ class CpuKernelParityTest {
   }
 
   @Test
+  void lowRankTermFusedIntoTheProductGivesTheComposedBits() {
+    Random rng = new Random(39);
+    // {M, K, N, R}: rows that do not tile by 6, a K of two passes, columns that do not tile by 32
+    long[][] shapes = {{37, 50, 45, 5}, {64, 1600, 96, 16}, {13, 40, 33, 64}};
+    for (long[] s : shapes) {
+      long m = s[0], k = s[1], n = s[2], r = s[3];
+      for (int combo = 0; combo < 8; combo++) {
+        boolean transB = (combo & 1) != 0, transW = (combo & 2) != 0, acc = (combo & 4) != 0;
+        for (float p : new float[] {0f, 0.3f}) {
+          Tensor a = random(fast, rng, 1f, m, k);
+          Tensor b = random(fast, rng, 1f, transB ? n : k, transB ? k : n);
+          Tensor h = random(fast, rng, 1f, m, r);
+          Tensor w = random(fast, rng, 1f, transW ? n : r, transW ? r : n);
+          Tensor out = random(fast, rng, 1f, m, n);
+          Tensor composed = copy(fast, out);
+          Tensor expected = copy(fast, out);
+          Tensor work = fast.allocate(DType.F32, m, n);
+          String what = m + "x" + k + "x" + n + " r=" + r + " combo " + combo + " p=" + p;
+          fast.matmulPlusLowRank(out, a, b, transB, acc, h, w, transW, 0.5f, p, 77 + m, work);
+          // the composition the fused kernel replaces, on the same backend: the same bits
+          fast.matmul(composed, a, b, false, transB, 1f, acc);
+          if (p == 0f) {
+            fast.matmul(composed, h, w, false, transW, 0.5f, true);
+          } else {
+            fast.matmul(work, h, w, false, transW, 0.5f, false);
+            fast.dropout(work, work, p, 77 + m);
+            fast.add(composed, composed, work);
+          }
+          assertThat(sameBits(out, composed)).as("fused against composed, %s", what).isTrue();
+          reference.matmulPlusLowRank(
+              expected, a, b, transB, acc, h, w, transW, 0.5f, p, 77 + m, work);
+          assertClose(out, expected, 1e-5 * Math.sqrt(k + r), "against the reference, " + what);
+        }
+      }
+    }
+  }
+
+  @Test
   void ropeFromTheAngleTableGivesTheReferenceBits() {
     Random rng = new Random(36);
     // half = 40: two full vectors of 16 and a scalar tail; 3 heads; positions that grow the table

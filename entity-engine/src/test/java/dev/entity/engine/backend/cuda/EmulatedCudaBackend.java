@@ -10,6 +10,7 @@ import dev.entity.engine.tensor.DType;
 import dev.entity.engine.tensor.Device;
 import dev.entity.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -23,7 +24,10 @@ final class EmulatedCudaBackend {
 
   private static final Device DEVICE = new Device.Cuda(0);
 
-  /** Backend methods that are not kernel ops (memory, matrix products, identity). */
+  /**
+   * Backend methods that are not kernel ops (memory, matrix products, identity), and the ones the
+   * CUDA backend takes from Backend's defaults, composed of other ops.
+   */
   static final Set<String> NOT_KERNEL_OPS =
       Set.of(
           "name",
@@ -33,6 +37,7 @@ final class EmulatedCudaBackend {
           "upload",
           "download",
           "matmul",
+          "matmulPlusLowRank",
           "deviceBytesInUse",
           "peakDeviceBytes",
           "close");
@@ -48,6 +53,9 @@ final class EmulatedCudaBackend {
             new Class<?>[] {Backend.class},
             (proxy, m, args) -> {
               try {
+                if (m.getName().equals("matmulPlusLowRank")) {
+                  return InvocationHandler.invokeDefault(proxy, m, args);
+                }
                 return call(host, ops, m, args);
               } catch (InvocationTargetException e) {
                 throw e.getCause();
