@@ -5,6 +5,7 @@ package dev.entity.training.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.entity.core.EntityException;
+import dev.entity.engine.backend.BackendProfiler;
 import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.model.ModelConfig;
 import dev.entity.training.train.MemoryEstimator;
@@ -46,7 +47,8 @@ import picocli.CommandLine.Spec;
     footer = {
       "  entity-train benchmark train --shape smollm2-135m --method lora --seq 512 \\",
       "      --batch 4 --steps 5",
-      "  entity-train benchmark train --shape tiny --steps 2 --json tiny.json",
+      "  entity-train benchmark train --shape tiny --seq 256 --steps 2 --json tiny.json",
+      "  entity-train benchmark train --shape smollm2-135m --steps 2 --profile",
       "  entity-train benchmark train --shape llama-3.2-1b --method qlora --seq 256 \\",
       "      --batch 1 --steps 3"
     })
@@ -145,6 +147,11 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
       description = "Seed of the weights and tokens (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--profile",
+      description = "Also print the time of each backend op over the timed steps.")
+  boolean profile;
+
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
   Path json;
 
@@ -162,10 +169,14 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
         machine.jvm(),
         machine.loadAverage());
     out.flush();
-    TrainingBenchmark.Result r = TrainingBenchmark.run(setup, device, out);
+    BackendProfiler profiler = profile ? new BackendProfiler() : null;
+    TrainingBenchmark.Result r = TrainingBenchmark.run(setup, device, out, profiler);
     print(out, r);
+    if (profiler != null) {
+      printProfile(out, profiler.entries(), r);
+    }
     if (json != null) {
-      writeJson(r);
+      writeJson(r, profiler == null ? List.of() : profiler.entries());
       out.println("Figures written to " + json);
     }
     return 0;
@@ -295,6 +306,48 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /** The ops that took the most time, then the rest as one line. */
+  private static void printProfile(
+      PrintWriter out, List<BackendProfiler.Entry> entries, TrainingBenchmark.Result r) {
+    double total = entries.stream().mapToDouble(BackendProfiler.Entry::seconds).sum();
+    double steps = r.stepSeconds().length;
+    out.println();
+    out.printf(
+        Locale.ROOT,
+        "Time by backend op, per step (%.3f s of the %.3f s mean step is inside the backend)%n",
+        total / steps,
+        r.meanStepSeconds());
+    out.printf(Locale.ROOT, "  %9s %6s %6s  %s%n", "seconds", "share", "calls", "op");
+    int shown = Math.min(PROFILE_ROWS, entries.size());
+    for (BackendProfiler.Entry e : entries.subList(0, shown)) {
+      out.printf(
+          Locale.ROOT,
+          "  %9.4f %5.1f%% %6d  %s%n",
+          e.seconds() / steps,
+          100 * e.seconds() / total,
+          Math.round(e.calls() / steps),
+          e.op());
+    }
+    if (entries.size() > shown) {
+      double rest = 0;
+      long calls = 0;
+      for (BackendProfiler.Entry e : entries.subList(shown, entries.size())) {
+        rest += e.seconds();
+        calls += e.calls();
+      }
+      out.printf(
+          Locale.ROOT,
+          "  %9.4f %5.1f%% %6d  (%d other ops)%n",
+          rest / steps,
+          100 * rest / total,
+          Math.round(calls / steps),
+          entries.size() - shown);
+    }
+    out.flush();
+  }
+
+  private static final int PROFILE_ROWS = 30;
+
   private static void compare(PrintWriter out, String row, String what, long est, long measured) {
     out.printf(
         Locale.ROOT, row, what, DeviceInfo.formatBytes(est), DeviceInfo.formatBytes(measured));
@@ -317,7 +370,7 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
         + e.bytesOf("workspace");
   }
 
-  private void writeJson(TrainingBenchmark.Result r) {
+  private void writeJson(TrainingBenchmark.Result r, List<BackendProfiler.Entry> profile) {
     TrainingBenchmark.Setup s = r.setup();
     Map<String, Object> setup = new LinkedHashMap<>();
     setup.put("model", s.modelName());
@@ -369,6 +422,9 @@ final class BenchmarkTrainCommand implements Callable<Integer> {
     root.put("heap_used_bytes", r.heapUsedBytes());
     root.put("estimate_bytes", estimate);
     root.put("estimate_ratio", r.estimateRatio());
+    if (!profile.isEmpty()) { // totals over the timed steps
+      root.put("backend_ops", profile);
+    }
     try {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
     } catch (IOException ex) {

@@ -7,6 +7,7 @@ package dev.entity.training.train;
 import dev.entity.core.EntityException;
 import dev.entity.engine.EngineException;
 import dev.entity.engine.backend.Backend;
+import dev.entity.engine.backend.BackendProfiler;
 import dev.entity.engine.backend.Backends;
 import dev.entity.engine.backend.DeviceInfo;
 import dev.entity.engine.backend.ProcessMemory;
@@ -221,6 +222,15 @@ public final class TrainingBenchmark {
    *     cannot be used here
    */
   public static Result run(Setup setup, String device, PrintWriter progress) {
+    return run(setup, device, progress, null);
+  }
+
+  /**
+   * As {@link #run(Setup, String, PrintWriter)}, timing every backend op of the timed steps in
+   * {@code profiler} when it is not null.
+   */
+  public static Result run(
+      Setup setup, String device, PrintWriter progress, BackendProfiler profiler) {
     TrainingConfig config = setup.trainingConfig();
     List<String> violations = config.violations(setup.model());
     if (!violations.isEmpty()) {
@@ -231,7 +241,8 @@ public final class TrainingBenchmark {
         new MemoryEstimator(setup.model(), config, MemoryEstimator.Target.CPU).estimate();
     Machine machine = Machine.detect();
     MemoryProbe probe = new MemoryProbe();
-    try (Backend backend = openBackend(device, setup.threads());
+    try (Backend opened = openBackend(device, setup.threads());
+        Backend backend = profiler == null ? opened : profiler.wrap(opened);
         TrainingSession session =
             new TrainingSession(
                 new Decoder(backend, setup.model(), options(setup)), AdamW.Config.torch(0f))) {
@@ -255,6 +266,9 @@ public final class TrainingBenchmark {
       float[] losses = new float[setup.steps()];
       for (int i = 0; i < total; i++) {
         Batch b = randomBatch(rng, setup.batch(), setup.seq(), setup.model().vocabSize());
+        if (profiler != null) {
+          profiler.recording(i >= setup.warmup());
+        }
         long start = System.nanoTime();
         session.zeroGrad();
         float loss = session.accumulate(b, 1f);
@@ -276,6 +290,9 @@ public final class TrainingBenchmark {
             (double) setup.batch() * setup.seq() / s);
         progress.flush();
       }
+      if (profiler != null) {
+        profiler.recording(false);
+      }
       if (backend.peakDeviceBytes() >= 0) {
         progress.printf(
             Locale.ROOT,
@@ -294,7 +311,7 @@ public final class TrainingBenchmark {
       return new Result(
           setup,
           machine,
-          backend instanceof CpuBackend cpu ? cpu.threads() : 0,
+          opened instanceof CpuBackend cpu ? cpu.threads() : 0,
           seconds,
           losses,
           store.parameterCount(),

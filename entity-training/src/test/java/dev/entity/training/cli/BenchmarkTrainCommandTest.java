@@ -76,6 +76,29 @@ class BenchmarkTrainCommandTest {
   }
 
   @Test
+  void profilePrintsTheTimedStepsOpsByTimeAndWritesThemToJson() throws IOException {
+    Path json = dir.resolve("profile.json");
+    Cli cli = tiny(2, "--profile", "--json", json.toString());
+    assertThat(cli.code()).as(cli.toString()).isZero();
+    assertThat(cli.out())
+        .contains("Time by backend op, per step")
+        .contains("attentionForward [2, 16, 4, 16]")
+        .contains("matmul 32x64x16 b^T") // the LoRA A product: 32 rows, C = 64 in, r = 16 out
+        .doesNotContain(" close")
+        .doesNotContain("allocate");
+    JsonNode ops = new ObjectMapper().readTree(json.toFile()).get("backend_ops");
+    assertThat(ops).isNotEmpty();
+    double previous = Double.MAX_VALUE;
+    for (JsonNode op : ops) { // the longest first; two timed steps of 2 layers each
+      assertThat(op.get("seconds").asDouble()).isLessThanOrEqualTo(previous);
+      previous = op.get("seconds").asDouble();
+      if (op.get("op").asText().startsWith("attentionForward")) {
+        assertThat(op.get("calls").asLong()).isEqualTo(4);
+      }
+    }
+  }
+
+  @Test
   void fullAndQloraRunOnTheTinyShape() {
     Cli full = tiny(1, "--method", "full");
     assertThat(full.code()).as(full.toString()).isZero();
