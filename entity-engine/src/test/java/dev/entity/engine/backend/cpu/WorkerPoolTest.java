@@ -51,4 +51,40 @@ class WorkerPoolTest {
     assertThat(new WorkerPool(0).threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThatThrownBy(() -> new WorkerPool(-1)).hasMessageContaining(">= 0");
   }
+
+  @Test
+  void callersFromSeveralThreadsTakeTurnsAndParkedWorkersWakeUp() throws Exception {
+    try (WorkerPool pool = new WorkerPool(3)) {
+      long[][] sums = new long[4][];
+      Thread[] callers = new Thread[4];
+      for (int c = 0; c < callers.length; c++) {
+        int id = c;
+        callers[c] =
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      long[] partial = new long[8];
+                      for (int round = 0; round < 300; round++) {
+                        pool.run(8, i -> partial[i] += i + id);
+                      }
+                      sums[id] = partial;
+                    });
+      }
+      for (Thread t : callers) {
+        t.join();
+      }
+      for (int c = 0; c < callers.length; c++) {
+        for (int i = 0; i < 8; i++) {
+          assertThat(sums[c][i]).as("caller %d task %d", c, i).isEqualTo(300L * (i + c));
+        }
+      }
+      // idle past the spin: the workers park, and the next loop must wake them
+      Thread.sleep(WorkerPool.SPIN_NANOS / 1_000_000 + 50);
+      AtomicIntegerArray hits = new AtomicIntegerArray(64);
+      pool.run(64, hits::incrementAndGet);
+      for (int i = 0; i < 64; i++) {
+        assertThat(hits.get(i)).isEqualTo(1);
+      }
+    }
+  }
 }
