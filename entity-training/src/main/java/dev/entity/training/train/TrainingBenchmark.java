@@ -241,11 +241,14 @@ public final class TrainingBenchmark {
         new MemoryEstimator(setup.model(), config, MemoryEstimator.Target.CPU).estimate();
     Machine machine = Machine.detect();
     MemoryProbe probe = new MemoryProbe();
-    try (Backend opened = openBackend(device, setup.threads());
-        Backend backend = profiler == null ? opened : profiler.wrap(opened);
+    try (Backend backend = openBackend(device, setup.threads());
         TrainingSession session =
             new TrainingSession(
-                new Decoder(backend, setup.model(), options(setup)), AdamW.Config.torch(0f))) {
+                new Decoder(
+                    profiler == null ? backend : profiler.wrap(backend),
+                    setup.model(),
+                    options(setup)),
+                AdamW.Config.torch(0f))) {
       if (backend.name().equals("cuda")) {
         estimate =
             new MemoryEstimator(setup.model(), config, MemoryEstimator.Target.CUDA).estimate();
@@ -311,7 +314,7 @@ public final class TrainingBenchmark {
       return new Result(
           setup,
           machine,
-          opened instanceof CpuBackend cpu ? cpu.threads() : 0,
+          backend instanceof CpuBackend cpu ? cpu.threads() : 0,
           seconds,
           losses,
           store.parameterCount(),

@@ -441,9 +441,10 @@ public final class CpuBackend implements Backend {
     }
     float[] frequencies = invFreq.data().toArray(CpuElements.F32);
     if (ropeAngles == null || !ropeAngles.covers(frequencies, max)) {
-      int size = ropeAngles == null ? 0 : ropeAngles.positions();
-      int positionsNeeded = Math.min(CpuRope.MAX_TABLE_POSITIONS, Math.max(max + 1, 2 * size));
-      ropeAngles = CpuRope.Angles.of(frequencies, Math.max(max + 1, positionsNeeded));
+      int size = ropeAngles == null ? 0 : ropeAngles.positions(); // grown by doubling
+      ropeAngles =
+          CpuRope.Angles.of(
+              frequencies, Math.min(CpuRope.MAX_TABLE_POSITIONS, Math.max(max + 1, 2 * size)));
     }
     return ropeAngles;
   }

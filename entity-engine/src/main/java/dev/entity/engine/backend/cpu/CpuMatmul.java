@@ -159,7 +159,7 @@ final class CpuMatmul {
       ThreadLocal.withInitial(() -> new float[MR * NR]);
 
   /** This thread's array from {@code local}, grown to at least {@code length} floats. */
-  private static float[] lowRankPack(ThreadLocal<float[]> local, int length) {
+  private static float[] grown(ThreadLocal<float[]> local, int length) {
     float[] b = local.get();
     if (b.length < length) {
       b = new float[length];
@@ -214,12 +214,7 @@ final class CpuMatmul {
     }
     long passes = (k + KC_MAX - 1) / KC_MAX;
     int kcBlock = (int) ((k + passes - 1) / passes);
-    float[] bp = B_PACK.get();
-    if (bp.length < NC * kcBlock) {
-      bp = new float[NC * kcBlock];
-      B_PACK.set(bp);
-    }
-    float[] packedB = bp;
+    float[] packedB = grown(B_PACK, NC * kcBlock);
     // one-vector-wide outputs (LoRA's r = 8..16 columns) take the 12 x 1-vector kernel, which
     // wastes no lanes on padding and reads the F32 left operand without packing it
     boolean direct = n <= LANES && a.dtype() == DType.F32;
@@ -227,7 +222,7 @@ final class CpuMatmul {
       throw new IllegalArgumentException("a low-rank term needs an output wider than one vector");
     }
     int rank = lowRank == null ? 0 : lowRank.rank();
-    float[] packedW = lowRank == null ? null : lowRankPack(W_PACK, rank * NC);
+    float[] packedW = lowRank == null ? null : grown(W_PACK, rank * NC);
     float keep = lowRank == null ? 1f : 1f / (1f - lowRank.p());
     int tileRows = direct ? NARROW_MR : MR;
     int tileCols = direct ? LANES : NR;
@@ -278,7 +273,7 @@ final class CpuMatmul {
               float[] hp = null;
               float[] termTile = null;
               if (rank > 0 && last) {
-                hp = lowRankPack(H_PACK, MC * rank);
+                hp = grown(H_PACK, MC * rank);
                 packA(hp, tileRows, lowRank.h(), false, i0, mc, 0, rank, m, rank);
                 termTile = TERM_TILE.get();
               }
